@@ -1,0 +1,204 @@
+"""A sans-IO X12 tokenizer: bytes in, in any chunking; segments out.
+
+Delimiters are read from each ISA (element separator at byte 3, repetition separator ISA11,
+component separator ISA16, terminator after ISA16), so one file may hold interchanges with
+different delimiters. Whitespace between a terminator and the next segment (CR, LF, CRLF,
+and the indentation some tools add) is kept as the next segment's ``lead`` so that output is
+byte-identical; a UTF-8 byte-order mark before the first ISA is kept the same way. Bytes are
+decoded as latin-1, which cannot fail: non-ASCII content is the validator's business, not a
+reason to crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from edi_guard.errors import X12SyntaxError
+from edi_guard.x12.delimiters import ISA_LENGTH, TERMINATOR_INDEX, Delimiters
+from edi_guard.x12.segment import Segment
+
+BOM = b"\xef\xbb\xbf"
+WHITESPACE = b" \t\r\n"
+BETWEEN_INTERCHANGES = WHITESPACE + b"\x00"
+"""Before an ISA and after an IEA, NUL padding from fixed-block transfers is tolerated too."""
+DEFAULT_MAX_SEGMENT_BYTES = 1 << 20
+"""No 837P segment comes near this; it bounds memory on input that never terminates."""
+
+
+class Tokenizer:
+    """Push bytes with ``feed``; it returns the segments completed so far.
+
+    Call ``close`` at the end of input: it raises X12SyntaxError if the input stopped inside
+    a segment or an ISA. ``trailing`` then holds whitespace after the last segment.
+    """
+
+    def __init__(self, *, max_segment_bytes: int = DEFAULT_MAX_SEGMENT_BYTES) -> None:
+        self._max_segment_bytes = max_segment_bytes
+        self._buffer = b""
+        self._buffer_offset = 0  # file offset of _buffer[0]
+        self._delimiters: Delimiters | None = None
+        self._position = 0
+        self._seen_anything = False
+        self.trailing = b""
+
+    @property
+    def delimiters(self) -> Delimiters | None:
+        """The delimiters of the interchange being read, or None between interchanges."""
+        return self._delimiters
+
+    def feed(self, data: bytes) -> list[Segment]:
+        buffer = self._buffer + data if self._buffer else bytes(data)
+        segments: list[Segment] = []
+        start = 0
+        while True:
+            if self._delimiters is None:
+                consumed = self._read_isa(buffer, start, segments)
+                if consumed == start:
+                    break
+                start = consumed
+            else:
+                consumed = self._read_segments(buffer, start, segments)
+                if consumed == start and self._delimiters is not None:
+                    break
+                start = consumed
+        self._buffer = buffer[start:]
+        self._buffer_offset += start
+        return segments
+
+    def close(self) -> list[Segment]:
+        rest = self._buffer
+        if self._buffer_offset == 0 and not self._seen_anything and rest.startswith(BOM):
+            rest = rest[len(BOM) :]
+        stripped = rest.lstrip(BETWEEN_INTERCHANGES if self._delimiters is None else WHITESPACE)
+        if stripped:
+            at = self._buffer_offset + len(self._buffer) - len(stripped)
+            if self._delimiters is None:
+                raise X12SyntaxError(
+                    f"expected a complete 106-byte ISA segment, found {len(stripped)} bytes "
+                    "before the input ended",
+                    offset=at,
+                )
+            raise X12SyntaxError(
+                "the input ended inside a segment: expected the segment terminator "
+                f"{self._delimiters.terminator.decode('latin-1')!r}",
+                offset=at,
+            )
+        if not self._seen_anything:
+            raise X12SyntaxError("expected an X12 interchange starting with 'ISA', found no data")
+        self.trailing = self._buffer
+        self._buffer = b""
+        return []
+
+    def _read_isa(self, buffer: bytes, start: int, out: list[Segment]) -> int:
+        """Read one ISA at ``start`` (after whitespace); return where reading stopped."""
+        begin = start
+        if self._buffer_offset + start == 0 and buffer.startswith(BOM, start):
+            begin += len(BOM)
+        end = len(buffer)
+        while begin < end and buffer[begin] in BETWEEN_INTERCHANGES:
+            begin += 1
+        available = buffer[begin : begin + ISA_LENGTH]
+        offset = self._buffer_offset + begin
+        if available and not b"ISA".startswith(available[:3]):
+            what = "the next interchange" if self._seen_anything else "an X12 interchange"
+            raise X12SyntaxError(
+                f"expected {what} starting with 'ISA', found {_describe(available[:3])}",
+                offset=offset,
+            )
+        if len(available) < ISA_LENGTH:
+            return start
+        delimiters = Delimiters.from_isa(available, offset=offset)
+        raw = available[:TERMINATOR_INDEX]
+        self._position += 1
+        self._seen_anything = True
+        out.append(
+            Segment(
+                "ISA",
+                raw=raw,
+                delimiters=delimiters,
+                position=self._position,
+                offset=offset,
+                lead=buffer[start:begin],
+            )
+        )
+        self._delimiters = delimiters
+        return begin + ISA_LENGTH
+
+    def _read_segments(self, buffer: bytes, start: int, out: list[Segment]) -> int:
+        """Read whole segments from ``start`` until the buffer runs out or an envelope ends."""
+        delimiters = self._delimiters
+        assert delimiters is not None
+        terminator = delimiters.terminator
+        separator = delimiters.element
+        base = self._buffer_offset
+        position = self._position
+        find = buffer.find
+        append = out.append
+        pos = start
+        while True:
+            stop = find(terminator, pos)
+            if stop < 0:
+                if len(buffer) - pos > self._max_segment_bytes:
+                    raise X12SyntaxError(
+                        f"no segment terminator within {self._max_segment_bytes} bytes "
+                        "(the segment length limit)",
+                        offset=base + pos,
+                    )
+                break
+            begin = pos
+            first = buffer[begin] if begin < stop else -1
+            if first in WHITESPACE:
+                while begin < stop and buffer[begin] in WHITESPACE:
+                    begin += 1
+            raw = buffer[begin:stop]
+            cut = raw.find(separator)
+            tag = (raw[:cut] if cut >= 0 else raw).decode("latin-1")
+            if tag == "ISA":
+                # A new interchange without IEA before it: its own ISA names its delimiters.
+                self._delimiters = None
+                break
+            if stop - begin > self._max_segment_bytes:
+                raise X12SyntaxError(
+                    f"a segment longer than {self._max_segment_bytes} bytes "
+                    "(the segment length limit)",
+                    offset=base + begin,
+                )
+            position += 1
+            append(
+                Segment(
+                    tag,
+                    raw=raw,
+                    delimiters=delimiters,
+                    position=position,
+                    offset=base + begin,
+                    lead=buffer[pos:begin] if begin != pos else b"",
+                )
+            )
+            pos = stop + 1
+            if tag == "IEA":
+                self._delimiters = None
+                break
+        self._position = position
+        return pos
+
+
+def _describe(found: bytes) -> str:
+    if found.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "a UTF-16 byte-order mark (X12 must be ASCII-compatible bytes)"
+    if found.startswith(b"%PD"):
+        return "a PDF document"
+    if found.startswith(b"PK"):
+        return "a ZIP archive"
+    printable = all(32 <= byte < 127 for byte in found)
+    return repr(found.decode("latin-1")) if printable else f"bytes {found.hex(' ')}"
+
+
+def iter_segments(
+    stream: BinaryIO, *, chunk_size: int = 1 << 20, tokenizer: Tokenizer | None = None
+) -> Iterator[Segment]:
+    """Tokenize a binary stream chunk by chunk; memory stays bounded by the chunk size."""
+    tokenizer = tokenizer or Tokenizer()
+    while chunk := stream.read(chunk_size):
+        yield from tokenizer.feed(chunk)
+    yield from tokenizer.close()
