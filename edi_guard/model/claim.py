@@ -1,0 +1,149 @@
+"""Claims and service lines as frozen values with business names.
+
+Money is Decimal and dates are ``date``. Each object remembers the file positions of the
+segments it came from, so that a correction can name the exact segment it edits and the
+corrected 837 is the original bytes plus those edits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Party:
+    """An NM1 party: entity code, last or organisation name, first name, id qualifier and id."""
+
+    entity: str
+    last_name: str
+    first_name: str = ""
+    id_qualifier: str = ""
+    identifier: str = ""
+
+    def __repr__(self) -> str:
+        # Names and ids are patient data; a repr can end up in a log or a traceback.
+        return f"<Party {self.entity}>"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Note:
+    """An NTE: reference code (ADD, CER, DCP, DGN, TPO) and up to 80 characters of text."""
+
+    code: str
+    text: str
+    position: int
+
+    def __repr__(self) -> str:
+        return f"<Note {self.code} #{self.position}>"
+
+
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    """SV101: qualifier (HC), code, modifiers (SV101-3..-6), description (SV101-7)."""
+
+    qualifier: str
+    code: str
+    modifiers: tuple[str, ...] = ()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.modifiers) > 4:
+            raise ValueError("a procedure carries at most four modifiers (SV101-3..SV101-6)")
+
+    def has_modifier(self, *modifiers: str) -> bool:
+        return any(modifier in self.modifiers for modifier in modifiers)
+
+
+@dataclass(frozen=True, slots=True)
+class DrugIdentification:
+    """2410: LIN NDC and CTP quantity with its unit (F2, GR, ME, ML, UN)."""
+
+    ndc_qualifier: str
+    ndc: str
+    quantity: Decimal | None
+    unit: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLine:
+    """A 2400 service line (LX + SV1 + DTP*472 + REF*6R + NTE + 2410)."""
+
+    line_number: str
+    """LX01 as received."""
+    procedure: Procedure
+    charge: Decimal
+    unit_basis: str
+    units: Decimal | None
+    place_of_service: str
+    """SV105, '' when the claim's CLM05-1 applies."""
+    diagnosis_pointers: tuple[int, ...]
+    service_date: date | None
+    """None only when the line has no DTP*472 (CLM002 rejects it)."""
+    service_date_end: date | None
+    notes: tuple[Note, ...]
+    line_control_number: str
+    """REF*6R, '' when absent."""
+    drug: DrugIdentification | None
+    lx_position: int
+    sv1_position: int
+    positions: tuple[int, ...]
+    """File positions of every segment of the line, LX first."""
+
+    def __post_init__(self) -> None:
+        if self.service_date and self.service_date_end and self.service_date_end < self.service_date:
+            raise ValueError("a service date range cannot end before it starts")
+
+    @property
+    def code(self) -> str:
+        return self.procedure.code
+
+    def service_days(self) -> tuple[date, ...]:
+        """Each day the line covers: one for D8, every day of an RD8 range."""
+        if self.service_date is None:
+            return ()
+        end = self.service_date_end or self.service_date
+        span = (end - self.service_date).days
+        return tuple(self.service_date + timedelta(days=offset) for offset in range(span + 1))
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Claim:
+    """A 2300 claim with its lines and the parties above it."""
+
+    claim_id: str
+    """CLM01, the patient control number. Patient data: never log it."""
+    total_charge: Decimal
+    place_of_service: str
+    frequency_code: str
+    diagnoses: tuple[str, ...]
+    """HI codes in pointer order: ABK first, then ABF (as received, without the dot)."""
+    notes: tuple[Note, ...]
+    lines: tuple[ServiceLine, ...]
+    subscriber: Party
+    subscriber_birth_date: date | None
+    patient: Party | None
+    patient_birth_date: date | None
+    payer: Party
+    billing_provider: Party
+    claim_filing_indicator: str
+    """SBR09 (MB Medicare Part B, 16 Medicare Advantage HMO, CI commercial...)."""
+    st_control: str
+    payer_claim_control: str = ""
+    """REF*F8 on a replacement or void."""
+    clearinghouse_trace: str = ""
+    """REF*D9."""
+    clm_position: int = 0
+    position: int = 0
+    """1-based order of the claim in its file."""
+    paperwork: tuple[str, ...] = field(default=())
+    """PWK01 report type codes."""
+
+    def __repr__(self) -> str:
+        return f"<Claim #{self.position} with {len(self.lines)} lines>"
+
+    @property
+    def line_charge_total(self) -> Decimal:
+        return sum((line.charge for line in self.lines), Decimal(0))
