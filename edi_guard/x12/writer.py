@@ -38,14 +38,26 @@ class SegmentWriter:
         """Record that ``segment`` of the input does not go out."""
         tag = segment.tag
         if tag == "ST":
-            self._group_changed = True
+            self.mark_group_changed()
         elif tag == "GS":
-            self._interchange_changed = True
+            self.mark_interchange_changed()
         elif tag == "LX":
             self._claim_changed = True
             self._set_changed = True
         else:
             self._set_changed = True
+
+    def mark_interchange_changed(self) -> None:
+        """A group of the current interchange was dropped: IEA01 must be recounted."""
+        self._interchange_changed = True
+
+    def mark_group_changed(self) -> None:
+        """A set of the current group was dropped: GE01 must be recounted."""
+        self._group_changed = True
+
+    def mark_set_changed(self) -> None:
+        """Segments of the current set were dropped: SE01, HL numbering must be redone."""
+        self._set_changed = True
 
     def write(self, segment: Segment) -> None:
         tag = segment.tag

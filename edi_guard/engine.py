@@ -1,0 +1,110 @@
+"""Apply the rule registry to one claim unit: findings, edits, and the claim's fate.
+
+Pure: no I/O, no logging, no clock. Rules run in registry order, each on the claim as the
+corrections before it left it (TPI008 sees modifier 25 after TPI003 moved it). A rule that
+raises does not let the claim pass: it is rejected with an internal-error finding, and the
+decision says so, for the pipeline to log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from edi_guard.assemble import ClaimUnit
+from edi_guard.errors import MappingError
+from edi_guard.model.claim import Claim
+from edi_guard.model.edits import apply_edits
+from edi_guard.model.mapping import map_claim
+from edi_guard.rules.base import Finding, HistoryView, Outcome, Rule, RuleContext
+from edi_guard.x12.segment import Segment
+
+if TYPE_CHECKING:
+    from edi_guard.policy import Policy
+    from edi_guard.ptp import PtpTable
+
+Status = Literal["accepted", "corrected", "rejected"]
+
+INTERNAL_ERROR = "internal rule error"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDecision:
+    """What happens to one claim. ``segments`` are what goes out when not rejected."""
+
+    position: int
+    status: Status
+    findings: tuple[Finding, ...]
+    received: Claim | None
+    """The claim as received; None when it could not even be mapped."""
+    final: Claim | None
+    """The claim after corrections (the received claim when nothing changed)."""
+    segments: tuple[Segment, ...]
+    crashed_rules: tuple[str, ...] = ()
+
+    @property
+    def rejected(self) -> bool:
+        return self.status == "rejected"
+
+
+def evaluate(
+    unit: ClaimUnit,
+    *,
+    registry: Sequence[Rule],
+    policy: Policy,
+    ptp: PtpTable,
+    history: HistoryView,
+    beneficiary_key: str,
+) -> ClaimDecision:
+    """Run every enabled rule of ``registry`` on ``unit``."""
+    try:
+        received = map_claim(unit)
+    except MappingError as error:
+        finding = Finding(
+            rule="X12",
+            outcome=Outcome.REJECT,
+            message=str(error),
+            stc=("A7:21",),
+            source="005010X222A1",
+        )
+        return ClaimDecision(unit.position, "rejected", (finding,), None, None, unit.segments)
+    payer_policy = policy.for_payer(received.payer.identifier)
+    context = RuleContext(payer_policy, ptp, history, beneficiary_key)
+    claim = received
+    segments = unit.segments
+    findings: list[Finding] = []
+    crashed: list[str] = []
+    for rule in registry:
+        if not payer_policy.rule_enabled(rule.code):
+            continue
+        try:
+            result = rule.check(claim, context)
+            if result.edits:
+                edited = apply_edits(segments, result.edits)
+                claim = map_claim(ClaimUnit(unit.context, edited, unit.position))
+                segments = edited
+        except Exception as error:  # noqa: BLE001 - a crashing rule must reject, never pass
+            crashed.append(rule.code)
+            findings.append(
+                rule.finding(
+                    f"{INTERNAL_ERROR} in {rule.code} ({type(error).__name__}); "
+                    "the claim is held back until the rule is fixed",
+                    outcome=Outcome.REJECT,
+                    stc=("A3:21",),
+                )
+            )
+            continue
+        findings.extend(result.findings)
+    status: Status
+    if any(finding.outcome is Outcome.REJECT for finding in findings):
+        status = "rejected"
+        segments = unit.segments
+        claim = received
+    elif segments is not unit.segments:
+        status = "corrected"
+    else:
+        status = "accepted"
+    return ClaimDecision(
+        unit.position, status, tuple(findings), received, claim, segments, tuple(crashed)
+    )
