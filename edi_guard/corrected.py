@@ -148,6 +148,16 @@ class CorrectedWriter:
         for segment in block.segments:
             self._writer.write(segment)
 
+    def abandon_set(self) -> None:
+        """The set ended without SE (the validator rejects it): take back what it wrote."""
+        header = self._header
+        self._header = None
+        if header is not None and header.written:
+            self._truncate(self._set_mark)
+            self._writer.retract(header.block.first)
+            self._forget_unwritten_envelope(self._set_mark)
+        self._note_dropped_set()
+
     def abandon(self) -> None:
         """The input ended inside an interchange: nothing of it goes out."""
         interchange = self._interchange

@@ -45,6 +45,15 @@ class SetContext:
     """1000B NM1*40."""
     billing_provider: Party
     """2010AA NM1*85."""
+    interchange_sender_qualifier: str = "ZZ"
+    """ISA05 of the 837: our acknowledgements go back to this sender (ISA07/ISA08)."""
+    interchange_sender_id: str = ""
+    """ISA06 of the 837, trailing padding removed."""
+    interchange_receiver_qualifier: str = "ZZ"
+    interchange_receiver_id: str = ""
+    """ISA08 of the 837: who the submitter sent it to (us, or the clearinghouse we front)."""
+    usage_indicator: str = "P"
+    """ISA15: P production, T test; our answers carry the same."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)

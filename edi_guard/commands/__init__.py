@@ -7,7 +7,7 @@ import importlib
 import click
 
 # module name -> command object name. Listed explicitly so the CLI's surface is visible here.
-COMMANDS: tuple[tuple[str, str], ...] = (("check", "check"),)
+COMMANDS: tuple[tuple[str, str], ...] = (("check", "check"), ("fix", "fix"))
 
 
 def register(group: click.Group) -> None:

@@ -1,0 +1,175 @@
+"""``edi_guard.process``: one file or stream in, the corrected 837 and its answers out."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import structlog
+
+from edi_guard.atomic import AtomicFile
+from edi_guard.controls import ControlNumbers, MemoryControlNumbers
+from edi_guard.errors import EdiGuardError, X12SyntaxError
+from edi_guard.gate import StructureGate
+from edi_guard.history import Hasher, MemoryHistory
+from edi_guard.outcome import ClaimOutcome
+from edi_guard.pipeline import CHUNK_SIZE, FileResult, FileRun, OutputPaths
+from edi_guard.policy import Policy
+from edi_guard.ptp import PtpTable, load_shipped
+from edi_guard.outputs import open_report_writers
+from edi_guard.rules import REGISTRY
+from edi_guard.x12.tokenizer import Tokenizer
+
+log = structlog.get_logger("edi_guard")
+
+Source = str | Path | BinaryIO
+
+
+def process(
+    source: Source,
+    *,
+    out_dir: str | Path | None = None,
+    outputs: OutputPaths | None = None,
+    name: str | None = None,
+    policy: Policy | None = None,
+    ptp: PtpTable | None = None,
+    history: MemoryHistory | None = None,
+    control_numbers: ControlNumbers | None = None,
+    keep_claims: bool = False,
+    on_claim: Callable[[ClaimOutcome], None] | None = None,
+    now: datetime | None = None,
+) -> FileResult:
+    """Validate, edit and answer one 837P file (a path or a binary stream).
+
+    Writes the outputs that apply (``NAME.837`` only when a claim survives, ``NAME.ta1``
+    only when an envelope is broken), each atomically, and returns the summary. With
+    ``keep_claims`` the result also holds every claim outcome (memory grows with the file).
+    """
+    started = time.monotonic()
+    display = name or (Path(source).name if isinstance(source, str | Path) else "stream")
+    stem = Path(display).stem or "stream"
+    if outputs is None:
+        if out_dir is None:
+            raise EdiGuardError("process() needs out_dir or outputs")
+        outputs = OutputPaths.in_directory(Path(out_dir), stem)
+    policy = policy or Policy.load(None)
+    ptp = ptp or load_shipped()
+    history = history or MemoryHistory(Hasher(b"edi-guard-in-memory"))
+    control_numbers = control_numbers or MemoryControlNumbers()
+    now = now or datetime.now()
+    kept: list[ClaimOutcome] = []
+    with ExitStack() as stack:
+        if isinstance(source, str | Path):
+            try:
+                stream: BinaryIO = stack.enter_context(Path(source).open("rb"))
+            except OSError as error:
+                raise EdiGuardError(f"{display}: cannot read the input ({error.strerror})") from None
+        else:
+            stream = source
+        files = {
+            key: AtomicFile(path)
+            for key, path in (
+                ("837", outputs.corrected),
+                ("277", outputs.ack277),
+                ("999", outputs.ack999),
+                ("ta1", outputs.ta1),
+                ("json", outputs.json),
+                ("xml", outputs.xml),
+                ("html", outputs.html),
+            )
+        }
+        try:
+            digest = hashlib.sha256()
+            reports = open_report_writers(
+                ack277=files["277"].file,
+                json=files["json"].file,
+                xml=files["xml"].file,
+                html=files["html"].file,
+                file_name=display,
+                sha256=digest.hexdigest,
+                control_numbers=control_numbers,
+                now=now,
+            )
+
+            def deliver(outcome: ClaimOutcome) -> None:
+                reports.add(outcome)
+                if keep_claims:
+                    kept.append(outcome)
+                if on_claim is not None:
+                    on_claim(outcome)
+
+            gate = StructureGate()
+            run = FileRun(
+                name=display,
+                corrected=files["837"].file,
+                deliver=deliver,
+                policy=policy,
+                ptp=ptp,
+                history=history,
+                registry=REGISTRY,
+                gate=gate,
+            )
+            tokenizer = Tokenizer()
+            messages: list[str] = []
+            try:
+                while chunk := stream.read(CHUNK_SIZE):
+                    digest.update(chunk)
+                    run.feed(tokenizer.feed(chunk))
+                run.feed(tokenizer.close())
+                run.close(tokenizer.trailing)
+            except X12SyntaxError as error:
+                # Keep hashing what is left so the report names the file that arrived.
+                while chunk := stream.read(CHUNK_SIZE):
+                    digest.update(chunk)
+                messages.append(f"{display}: {error}")
+                run.fail(error)
+            summary = run.totals.summary()
+            result = gate.result
+            wrote_999 = reports.write_acks(
+                result, ack999=files["999"].file, ta1=files["ta1"].file
+            )
+            written_277 = reports.finish(summary)
+            outputs_written: list[Path] = []
+            for key, atomic in files.items():
+                keep = {
+                    "837": run.wrote_claims,
+                    "277": written_277.get("277", False),
+                    "999": wrote_999.get("999", False),
+                    "ta1": wrote_999.get("ta1", False),
+                }.get(key, True)
+                if keep:
+                    atomic.commit()
+                    outputs_written.append(atomic.path)
+                else:
+                    atomic.discard(remove_existing=True)
+        except BaseException:
+            for atomic in files.values():
+                atomic.discard()
+            raise
+    messages.extend(result.messages())
+    file_result = FileResult(
+        file=display,
+        sha256=digest.hexdigest(),
+        summary=summary,
+        written=tuple(outputs_written),
+        claims=tuple(kept),
+        messages=tuple(messages),
+        envelope_rejected=result.envelope_rejected,
+    )
+    log.info(
+        "file_processed",
+        file=display,
+        claims_in=summary.claims_in,
+        claims_accepted=summary.claims_accepted,
+        claims_corrected=summary.claims_corrected,
+        claims_rejected=summary.claims_rejected,
+        sets_rejected=summary.sets_rejected,
+        interchanges_rejected=summary.interchanges_rejected,
+        seconds=round(time.monotonic() - started, 3),
+    )
+    return file_result

@@ -1,0 +1,68 @@
+"""``edi-guard fix``: the corrected 837P, the 277CA, the 999/TA1 and the reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from edi_guard import logs
+from edi_guard.api import process
+from edi_guard.errors import EdiGuardError
+from edi_guard.history import Hasher, MemoryHistory
+from edi_guard.policy import Policy
+from edi_guard.ptp import load_shipped
+
+USAGE_ERROR = 2
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out-dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for NAME.837, NAME.277, NAME.999, NAME.ta1 and NAME.report.*",
+)
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Policy file (JSON or TOML); defaults ship in schemas/policy.defaults.json.",
+)
+@click.option("--log-format", type=click.Choice(["json", "console"]), default="console")
+def fix(inputs: tuple[Path, ...], out_dir: Path, policy_path: Path | None, log_format: str) -> None:
+    """Check and correct each INPUT; write what may go out and what was held back.
+
+    Exit code 0 when nothing was rejected, 1 when a claim, transaction set or interchange
+    was, 2 for usage errors or unreadable input.
+    """
+    logs.configure("json" if log_format == "json" else "console")
+    try:
+        policy = Policy.load(policy_path)
+    except EdiGuardError as error:
+        raise click.UsageError(str(error)) from None
+    ptp = load_shipped()
+    # One history for the whole run: a fourth session in a later file of the same run counts.
+    history = MemoryHistory(Hasher(b"edi-guard-run"))
+    exit_code = 0
+    for path in inputs:
+        try:
+            result = process(path, out_dir=out_dir, policy=policy, ptp=ptp, history=history)
+        except EdiGuardError as error:
+            click.echo(f"{path}: {error}", err=True)
+            exit_code = USAGE_ERROR
+            continue
+        summary = result.summary
+        click.echo(
+            f"{result.file}: {summary.claims_in} claims: {summary.claims_accepted} accepted, "
+            f"{summary.claims_corrected} corrected, {summary.claims_rejected} rejected; "
+            f"${summary.charge_out} out of ${summary.charge_in}"
+        )
+        for message in result.messages[:5]:
+            click.echo(f"  {message}")
+        for written in result.written:
+            click.echo(f"  wrote {written}")
+        if exit_code != USAGE_ERROR:
+            exit_code = max(exit_code, result.exit_code)
+    raise SystemExit(exit_code)

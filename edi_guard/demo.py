@@ -1,0 +1,57 @@
+"""``make demo``: run the main job (``fix``) on the shipped fixtures and say what happened.
+
+Uses the in-memory history (nothing to set up, no server) and writes to ./demo-out.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from edi_guard import logs
+from edi_guard.api import process
+from edi_guard.history import Hasher, MemoryHistory
+from edi_guard.outcome import ClaimOutcome
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures" / "demo"
+OUT = Path.cwd() / "demo-out"
+
+
+def _describe(outcome: ClaimOutcome) -> str:
+    # The demo prints CLM01: it is the submitter's own report, shown on their terminal.
+    head = f"  claim {outcome.position} ({outcome.claim_id}): {outcome.status}"
+    lines = [head]
+    for finding in outcome.findings:
+        where = f" line {finding.line}" if finding.line else ""
+        stc = f" [{', '.join(finding.stc)}]" if finding.stc else ""
+        lines.append(f"    {finding.rule} {finding.outcome.value}{where}{stc}: {finding.message}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    logs.configure("console")
+    inputs = sorted(FIXTURES.glob("*.x12"))
+    if not inputs:
+        print(f"no fixtures found in {FIXTURES}", file=sys.stderr)
+        return 2
+    history = MemoryHistory(Hasher(b"edi-guard-demo"))
+    for path in inputs:
+        print(f"{path.relative_to(REPO)}:")
+        result = process(
+            path, out_dir=OUT, history=history, on_claim=lambda o: print(_describe(o))
+        )
+        s = result.summary
+        print(
+            f"  => {s.claims_in} claims: {s.claims_accepted} accepted, "
+            f"{s.claims_corrected} corrected, {s.claims_rejected} rejected; "
+            f"${s.charge_out} of ${s.charge_in} goes out, ${s.charge_rejected} held back"
+        )
+        for written in result.written:
+            print(f"  wrote {written}")
+    print(f"\nOutputs are in {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,504 @@
+"""File or stream -> tokenizer -> validator and assembler -> engine -> writers.
+
+The one place where files, the clock and the logger meet the pure core. A file is read once,
+in chunks; each segment goes to the structure validator and to the assembler; each claim is
+decided by the engine as soon as it is complete and written to the corrected 837 at once.
+Because a transaction set, group or interchange can still be rejected when its trailer
+arrives, claim outcomes and history records of an interchange wait in a spool until its
+verdict is known, and the corrected output is truncated back to where a rejected unit began.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, BinaryIO
+
+import structlog
+
+from edi_guard.assemble import Assembler, Block, BlockKind, ClaimUnit, Item
+from edi_guard.atomic import AtomicFile
+from edi_guard.corrected import CorrectedWriter
+from edi_guard.engine import ClaimDecision, evaluate
+from edi_guard.errors import EdiGuardError, X12SyntaxError
+from edi_guard.gate import StructureGate, Verdict
+from edi_guard.history import Hasher, MemoryHistory
+from edi_guard.history.pending import PendingHistory
+from edi_guard.model.claim import Claim, Party
+from edi_guard.outcome import ClaimOutcome, LineEcho, SetContext, Summary
+from edi_guard.policy import Policy
+from edi_guard.ptp import PtpTable, load_shipped
+from edi_guard.rules import REGISTRY
+from edi_guard.rules.base import Finding, Outcome, Rule
+from edi_guard.x12.segment import Segment
+from edi_guard.x12.tokenizer import Tokenizer
+
+log = structlog.get_logger("edi_guard")
+
+CHUNK_SIZE = 1 << 20
+TPI_CODES = frozenset({"20552", "20553"})
+
+
+@dataclass(frozen=True, slots=True)
+class OutputPaths:
+    """Where the outputs of one input go (``edi-guard fix`` names them NAME.837 ...)."""
+
+    corrected: Path
+    ack277: Path
+    ack999: Path
+    ta1: Path
+    json: Path
+    xml: Path
+    html: Path
+
+    @classmethod
+    def in_directory(cls, directory: Path, stem: str) -> OutputPaths:
+        return cls(
+            corrected=directory / f"{stem}.837",
+            ack277=directory / f"{stem}.277",
+            ack999=directory / f"{stem}.999",
+            ta1=directory / f"{stem}.ta1",
+            json=directory / f"{stem}.report.json",
+            xml=directory / f"{stem}.report.xml",
+            html=directory / f"{stem}.report.html",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """What processing one file did: the summary, outputs written, and (if kept) outcomes."""
+
+    file: str
+    sha256: str
+    summary: Summary
+    written: tuple[Path, ...]
+    claims: tuple[ClaimOutcome, ...] = ()
+    messages: tuple[str, ...] = ()
+    """Structure and envelope problems in plain words (no patient data)."""
+    envelope_rejected: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing was rejected, 1 when a claim, set or interchange was."""
+        rejected = (
+            self.summary.claims_rejected
+            or self.summary.sets_rejected
+            or self.summary.interchanges_rejected
+            or self.envelope_rejected
+        )
+        return 1 if rejected else 0
+
+
+@dataclass(slots=True)
+class _Totals:
+    claims_in: int = 0
+    accepted: int = 0
+    corrected: int = 0
+    rejected: int = 0
+    charge_in: Decimal = Decimal(0)
+    charge_out: Decimal = Decimal(0)
+    charge_rejected: Decimal = Decimal(0)
+    charge_dropped: Decimal = Decimal(0)
+    sets_in: int = 0
+    sets_rejected: int = 0
+    interchanges_rejected: int = 0
+
+    def add(self, outcome: ClaimOutcome) -> None:
+        self.claims_in += 1
+        self.charge_in += outcome.charge_in
+        if outcome.status == "rejected":
+            self.rejected += 1
+            self.charge_rejected += outcome.charge_in
+        else:
+            self.charge_out += outcome.charge_out
+            self.charge_dropped += outcome.charge_dropped
+            if outcome.status == "corrected":
+                self.corrected += 1
+            else:
+                self.accepted += 1
+
+    def summary(self) -> Summary:
+        return Summary(
+            claims_in=self.claims_in,
+            claims_accepted=self.accepted,
+            claims_corrected=self.corrected,
+            claims_rejected=self.rejected,
+            charge_in=self.charge_in,
+            charge_out=self.charge_out,
+            charge_rejected=self.charge_rejected,
+            charge_dropped=self.charge_dropped,
+            sets_in=self.sets_in,
+            sets_rejected=self.sets_rejected,
+            interchanges_rejected=self.interchanges_rejected,
+        )
+
+
+OutcomeSink = Callable[[ClaimOutcome], None]
+
+
+@dataclass(slots=True)
+class _Spool:
+    """Claim outcomes of the open interchange, waiting for its verdict (on disk past 8 MB)."""
+
+    file: IO[bytes] = field(
+        default_factory=lambda: tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115
+    )
+    count: int = 0
+
+    def put(self, set_index: int, outcome: ClaimOutcome) -> None:
+        pickle.dump((set_index, outcome), self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.count += 1
+
+    def drain(self) -> Iterator[tuple[int, ClaimOutcome]]:
+        self.file.seek(0)
+        for _ in range(self.count):
+            yield pickle.load(self.file)  # noqa: S301 - our own spool, written just above
+        self.file.seek(0)
+        self.file.truncate()
+        self.count = 0
+
+
+class FileRun:
+    """Process one input. Use ``edi_guard.process``; this class holds the per-file state."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        corrected: BinaryIO,
+        deliver: OutcomeSink,
+        policy: Policy,
+        ptp: PtpTable,
+        history: MemoryHistory,
+        registry: tuple[Rule, ...],
+        gate: StructureGate,
+    ) -> None:
+        self.name = name
+        self._corrected = CorrectedWriter(corrected)
+        self._deliver = deliver
+        self._policy = policy
+        self._ptp = ptp
+        self._history = PendingHistory(history)
+        self._hasher = history.hasher
+        self._registry = registry
+        self._gate = gate
+        self._assembler = Assembler()
+        self._spool = _Spool()
+        self._set_index = 0
+        self._set_open = False
+        self._set_context: SetContext | None = None
+        self._rejected_sets: set[int] = set()
+        self._set_verdict_pending: Verdict | None = None
+        self._group_accepted = True
+        self._interchange_open = False
+        self._isa: Segment | None = None
+        self.totals = _Totals()
+        self.crashed_rules: list[str] = []
+
+    @property
+    def wrote_claims(self) -> bool:
+        """Whether the corrected 837 holds anything (no claim out means no file)."""
+        return self._corrected.wrote_anything
+
+    # Feeding -------------------------------------------------------------------------
+
+    def feed(self, segments: list[Segment]) -> None:
+        gate = self._gate
+        assembler = self._assembler
+        for segment in segments:
+            gate.feed(segment)
+            for item in assembler.feed(segment):
+                self._on_item(item)
+
+    def fail(self, error: X12SyntaxError) -> None:
+        """The input broke off: what is open is rejected; nothing of it goes out."""
+        self._gate.fail(error)
+        for item in self._assembler.close():
+            self._on_item(item)
+        self._end_interchange(accepted=False)
+
+    def close(self, trailing: bytes) -> None:
+        self._gate.close()
+        for item in self._assembler.close():
+            self._on_item(item)
+        if self._interchange_open:
+            self._end_interchange(accepted=False)
+        self._corrected.finish(trailing)
+
+    # Items ---------------------------------------------------------------------------
+
+    def _on_item(self, item: Item) -> None:
+        if isinstance(item, ClaimUnit):
+            self._on_claim(item)
+            return
+        kind = item.kind
+        if kind is BlockKind.HIERARCHY:
+            self._corrected.hierarchy(item)
+        elif kind is BlockKind.SET_HEADER:
+            self._close_open_set()
+            self._open_set(item)
+        elif kind is BlockKind.SET_TRAILER:
+            self._end_set(item)
+        elif kind is BlockKind.GROUP_HEADER:
+            self._close_open_set()
+            self._group_accepted = True
+            self._corrected.group(item)
+        elif kind is BlockKind.GROUP_TRAILER:
+            self._close_open_set()
+            accepted = self._gate.group_accepted(item.first)
+            self._group_accepted = accepted
+            if not accepted:
+                self._rejected_sets.update(self._gate.sets_of_last_group())
+            self._corrected.group_trailer(item, accepted=accepted)
+        elif kind is BlockKind.INTERCHANGE_HEADER:
+            if self._interchange_open:
+                self._end_interchange(accepted=False)
+            self._interchange_open = True
+            self._isa = item.first
+            self._corrected.interchange(item)
+        elif kind is BlockKind.INTERCHANGE_TRAILER:
+            self._close_open_set()
+            self._end_interchange(accepted=self._gate.interchange_accepted(item.first))
+
+    def _open_set(self, block: Block) -> None:
+        self._set_index += 1
+        self._set_open = True
+        self.totals.sets_in += 1
+        self._set_context = _set_context(block, self._isa)
+        self._corrected.set_header(block)
+
+    def _end_set(self, block: Block | None) -> None:
+        accepted = self._gate.set_accepted(self._set_index) if block is not None else False
+        if not accepted:
+            self._rejected_sets.add(self._set_index)
+            self._history.drop_set(self._set_index)
+        if block is not None:
+            self._corrected.set_trailer(block, accepted=accepted)
+        else:
+            self._corrected.abandon_set()
+        self._set_open = False
+
+    def _close_open_set(self) -> None:
+        """A set that ended without its SE (the validator rejects it)."""
+        if self._set_open:
+            self._end_set(None)
+
+    def _end_interchange(self, *, accepted: bool) -> None:
+        self._close_open_set()
+        if not accepted:
+            self.totals.interchanges_rejected += 1
+            self._corrected.abandon()
+        else:
+            self._history.commit()
+        if not accepted:
+            self._history.discard()
+        rejected_sets = self._rejected_sets
+        for set_index, outcome in self._spool.drain():
+            if not accepted or set_index in rejected_sets:
+                outcome = _structure_rejected(outcome, interchange=not accepted)
+            self.totals.add(outcome)
+            self._deliver(outcome)
+        self.totals.sets_rejected += len(rejected_sets)
+        self._rejected_sets = set()
+        self._interchange_open = False
+
+    # Claims --------------------------------------------------------------------------
+
+    def _on_claim(self, unit: ClaimUnit) -> None:
+        context = self._set_context
+        decision = self._decide(unit)
+        segments = None if decision.rejected else decision.segments
+        self._corrected.claim(unit, segments)
+        outcome = _outcome(unit, decision, context)
+        if decision.final is not None and not decision.rejected:
+            self._record_sessions(decision.final)
+        if decision.crashed_rules:
+            self.crashed_rules.extend(decision.crashed_rules)
+            log.error(
+                "rule_crashed", file=self.name, claim_position=unit.position,
+                rules=list(decision.crashed_rules),
+            )
+        if decision.rejected:
+            log.info(
+                "claim_rejected", file=self.name, claim_position=unit.position,
+                rules=sorted({f.rule for f in decision.findings if f.outcome is Outcome.REJECT}),
+            )
+        self._spool.put(self._set_index, outcome)
+
+    def _decide(self, unit: ClaimUnit) -> ClaimDecision:
+        key = ""
+        try:
+            # The key needs only the subscriber and patient blocks; mapping errors there are
+            # reported by the engine when it maps the claim.
+            from edi_guard.model.mapping import map_claim
+
+            key = self._hasher.beneficiary(map_claim(unit))
+        except EdiGuardError:
+            key = ""
+        return evaluate(
+            unit,
+            registry=self._registry,
+            policy=self._policy,
+            ptp=self._ptp,
+            history=self._history,
+            beneficiary_key=key,
+        )
+
+    def _record_sessions(self, claim: Claim) -> None:
+        days = sorted(
+            {day for line in claim.lines if line.code in TPI_CODES for day in line.service_days()}
+        )
+        if not days:
+            return
+        key = self._hasher.beneficiary(claim)
+        self._history.record(key, self._hasher.claim(claim.claim_id), days, self._set_index)
+
+
+def _set_context(block: Block, isa: Segment | None) -> SetContext:
+    st = block.first
+    bht = next((s for s in block.segments if s.tag == "BHT"), None)
+    submitter = next((s for s in block.segments if s.tag == "NM1" and s.element(1) == "41"), None)
+    receiver = next((s for s in block.segments if s.tag == "NM1" and s.element(1) == "40"), None)
+    return SetContext(
+        st_control=st.element(2),
+        bht_reference=bht.element(3) if bht else "",
+        submitter=_party(submitter, "41"),
+        receiver=_party(receiver, "40"),
+        billing_provider=Party("85", ""),
+        interchange_sender_qualifier=isa.element(5) if isa else "ZZ",
+        interchange_sender_id=isa.element(6).strip() if isa else "",
+        interchange_receiver_qualifier=isa.element(7) if isa else "ZZ",
+        interchange_receiver_id=isa.element(8).strip() if isa else "",
+        usage_indicator=isa.element(15) if isa else "P",
+    )
+
+
+def _party(segment: Segment | None, entity: str) -> Party:
+    if segment is None:
+        return Party(entity, "")
+    return Party(
+        segment.element(1), segment.element(3), segment.element(4),
+        segment.element(8), segment.element(9),
+    )
+
+
+def _outcome(unit: ClaimUnit, decision: ClaimDecision, context: SetContext | None) -> ClaimOutcome:
+    received = decision.received
+    final = decision.final
+    clm = unit.first
+    set_context = context or SetContext("", "", Party("41", ""), Party("40", ""), Party("85", ""))
+    if received is None:
+        return ClaimOutcome(
+            claim_id=clm.element(1),
+            position=unit.position,
+            status="rejected",
+            findings=decision.findings,
+            charge_in=_safe_amount(clm.element(2)),
+            charge_out=Decimal(0),
+            charge_dropped=Decimal(0),
+            place_of_service=clm.get("CLM05-1"),
+            is_tpi=False,
+            context=set_context,
+            patient=Party("QC", ""),
+            member_id="",
+            clearinghouse_trace="",
+            first_service_date=None,
+            last_service_date=None,
+        )
+    set_context = replace(set_context, billing_provider=received.billing_provider)
+    dates = [day for line in received.lines for day in line.service_days()]
+    charge_out = final.total_charge if final is not None and not decision.rejected else Decimal(0)
+    dropped = Decimal(0)
+    if final is not None and not decision.rejected:
+        kept = {line.lx_position for line in final.lines}
+        dropped = sum(
+            (line.charge for line in received.lines if line.lx_position not in kept), Decimal(0)
+        )
+    patient = received.patient or received.subscriber
+    return ClaimOutcome(
+        claim_id=received.claim_id,
+        position=unit.position,
+        status=decision.status,
+        findings=decision.findings,
+        charge_in=received.total_charge,
+        charge_out=charge_out,
+        charge_dropped=dropped,
+        place_of_service=received.place_of_service,
+        is_tpi=any(line.code in TPI_CODES for line in received.lines),
+        context=set_context,
+        patient=Party("QC", patient.last_name, patient.first_name, "MI",
+                      received.subscriber.identifier),
+        member_id=received.subscriber.identifier,
+        clearinghouse_trace=received.clearinghouse_trace,
+        first_service_date=min(dates) if dates else None,
+        last_service_date=max(dates) if dates else None,
+        rejected_lines=_rejected_lines(received, decision.findings) if decision.rejected else (),
+    )
+
+
+def _rejected_lines(claim: Claim, findings: tuple[Finding, ...]) -> tuple[LineEcho, ...]:
+    wanted = {f.sv1_position for f in findings if f.outcome is Outcome.REJECT and f.sv1_position}
+    echoes = []
+    for line in claim.lines:
+        if line.sv1_position in wanted:
+            procedure = line.procedure
+            composite = (procedure.qualifier, procedure.code, *procedure.modifiers)
+            echoes.append(
+                LineEcho(
+                    line_number=line.line_number,
+                    procedure_composite=composite,
+                    charge=line.charge,
+                    units=line.units,
+                    line_control_number=line.line_control_number,
+                    service_date=line.service_date,
+                    service_date_end=line.service_date_end,
+                )
+            )
+    return tuple(echoes)
+
+
+def _structure_rejected(outcome: ClaimOutcome, *, interchange: bool) -> ClaimOutcome:
+    where = "interchange (see the TA1)" if interchange else "transaction set (see the 999)"
+    finding = Finding(
+        rule="X12",
+        outcome=Outcome.REJECT,
+        message=f"the claim's {where} failed 005010X222A1 structure; nothing of it went out",
+        source="005010X222A1; 005010X231A1",
+    )
+    return replace(
+        outcome,
+        status="rejected",
+        findings=(finding, *outcome.findings),
+        charge_out=Decimal(0),
+        charge_dropped=Decimal(0),
+        structure_rejected=True,
+    )
+
+
+def _safe_amount(value: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except ArithmeticError:
+        return Decimal(0)
+
+
+def sha256_of(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    while chunk := stream.read(CHUNK_SIZE):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def today() -> date:
+    return datetime.now().date()
+
+
+def monotonic() -> float:
+    return time.monotonic()
