@@ -1,0 +1,63 @@
+"""Helpers shared by the report writers: money, statuses, findings, money at stake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from edi_guard.outcome import ClaimOutcome, Status
+from edi_guard.rules.base import Finding, Outcome
+from edi_guard.vocab import Fee, amount_at_stake
+
+STRUCTURE_RULE = "X12"
+"""Rule code of the finding that stands for a transaction set rejected in the 999."""
+
+AmountAtStake = Callable[[str], Fee | None]
+"""Place of service -> Medicare national amount at stake, None when the fee table has none.
+The default is :func:`edi_guard.vocab.amount_at_stake` (schemas/fees.json)."""
+
+
+def money(value: Decimal) -> str:
+    """A decimal string with at least two places: Decimal('180') -> '180.00'."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        return format(value, "f")
+    return f"{value:.2f}"
+
+
+def report_status(outcome: ClaimOutcome) -> Status:
+    """The status a report shows: a claim of a set rejected in the 999 is always rejected."""
+    return "rejected" if outcome.structure_rejected else outcome.status
+
+
+def report_findings(outcome: ClaimOutcome) -> tuple[Finding, ...]:
+    """The claim's findings, plus an ``X12`` finding when its set failed structure and the
+    pipeline did not already give one (the reports promise one for every such claim)."""
+    findings = outcome.findings
+    if outcome.structure_rejected and not any(f.rule == STRUCTURE_RULE for f in findings):
+        structure = Finding(
+            rule=STRUCTURE_RULE,
+            outcome=Outcome.REJECT,
+            message=(
+                f"transaction set {outcome.context.st_control} failed 005010X222A1 structure; "
+                "see the 999"
+            ),
+            source="005010X222A1 implementation guide (999 acknowledgement, 005010X231A1)",
+        )
+        findings = (structure, *findings)
+    return findings
+
+
+def primary_stc(finding: Finding) -> str | None:
+    """The finding's first 277CA status composite, e.g. 'A7:453', or None."""
+    return finding.stc[0] if finding.stc else None
+
+
+def at_stake(outcome: ClaimOutcome, fees: AmountAtStake = amount_at_stake) -> Fee | None:
+    """Money at stake for a rejected or warned TPI claim (rules.md), else None."""
+    if not outcome.is_tpi:
+        return None
+    warned = any(f.outcome is Outcome.WARN for f in outcome.findings)
+    if report_status(outcome) != "rejected" and not warned:
+        return None
+    return fees(outcome.place_of_service)
