@@ -42,7 +42,6 @@ class Segment:
     def __init__(
         self,
         tag: str,
-        *,
         raw: bytes,
         delimiters: Delimiters,
         position: int,
@@ -106,13 +105,7 @@ class Segment:
         """A copy with new elements; its bytes are rebuilt with this segment's delimiters."""
         raw = self.delimiters.element_str.join(_trim_trailing_empty(elements)).encode("latin-1")
         return Segment(
-            elements[0],
-            elements=elements,
-            raw=raw,
-            delimiters=self.delimiters,
-            position=self.position,
-            offset=self.offset,
-            lead=self.lead,
+            elements[0], raw, self.delimiters, self.position, self.offset, self.lead, elements
         )
 
     def with_element(self, index: int, value: str) -> Segment:

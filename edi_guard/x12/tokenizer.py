@@ -20,6 +20,7 @@ from edi_guard.x12.segment import Segment
 
 BOM = b"\xef\xbb\xbf"
 WHITESPACE = b" \t\r\n"
+_WHITESPACE_BYTES = frozenset(WHITESPACE)
 BETWEEN_INTERCHANGES = WHITESPACE + b"\x00"
 """Before an ISA and after an IEA, NUL padding from fixed-block transfers is tolerated too."""
 DEFAULT_MAX_SEGMENT_BYTES = 1 << 20
@@ -113,14 +114,7 @@ class Tokenizer:
         self._position += 1
         self._seen_anything = True
         out.append(
-            Segment(
-                "ISA",
-                raw=raw,
-                delimiters=delimiters,
-                position=self._position,
-                offset=offset,
-                lead=buffer[start:begin],
-            )
+            Segment("ISA", raw, delimiters, self._position, offset, buffer[start:begin])
         )
         self._delimiters = delimiters
         return begin + ISA_LENGTH
@@ -130,57 +124,55 @@ class Tokenizer:
         delimiters = self._delimiters
         assert delimiters is not None
         terminator = delimiters.terminator
+        last = buffer.rfind(terminator, start)
+        if last < 0:
+            if len(buffer) - start > self._max_segment_bytes:
+                raise X12SyntaxError(
+                    f"no segment terminator within {self._max_segment_bytes} bytes "
+                    "(the segment length limit)",
+                    offset=self._buffer_offset + start,
+                )
+            return start
+        if len(buffer) - last - 1 > self._max_segment_bytes:
+            raise X12SyntaxError(
+                f"no segment terminator within {self._max_segment_bytes} bytes "
+                "(the segment length limit)",
+                offset=self._buffer_offset + last + 1,
+            )
         separator = delimiters.element
-        base = self._buffer_offset
+        limit = self._max_segment_bytes
         position = self._position
-        find = buffer.find
+        offset = self._buffer_offset + start
         append = out.append
-        pos = start
-        while True:
-            stop = find(terminator, pos)
-            if stop < 0:
-                if len(buffer) - pos > self._max_segment_bytes:
-                    raise X12SyntaxError(
-                        f"no segment terminator within {self._max_segment_bytes} bytes "
-                        "(the segment length limit)",
-                        offset=base + pos,
-                    )
-                break
-            begin = pos
-            first = buffer[begin] if begin < stop else -1
-            if first in WHITESPACE:
-                while begin < stop and buffer[begin] in WHITESPACE:
-                    begin += 1
-            raw = buffer[begin:stop]
-            cut = raw.find(separator)
-            tag = (raw[:cut] if cut >= 0 else raw).decode("latin-1")
+        whitespace = _WHITESPACE_BYTES
+        # One split in C for the whole region; the loop below only wraps the pieces.
+        for part in buffer[start:last].split(terminator):
+            size = len(part)
+            lead = b""
+            if size and part[0] in whitespace:
+                stripped = part.lstrip(WHITESPACE)
+                lead = part[: size - len(stripped)]
+                part = stripped
+            cut = part.find(separator)
+            tag = (part[:cut] if cut >= 0 else part).decode("latin-1")
             if tag == "ISA":
                 # A new interchange without IEA before it: its own ISA names its delimiters.
                 self._delimiters = None
-                break
-            if stop - begin > self._max_segment_bytes:
+                self._position = position
+                return offset - self._buffer_offset
+            if len(part) > limit:
                 raise X12SyntaxError(
-                    f"a segment longer than {self._max_segment_bytes} bytes "
-                    "(the segment length limit)",
-                    offset=base + begin,
+                    f"a segment longer than {limit} bytes (the segment length limit)",
+                    offset=offset + len(lead),
                 )
             position += 1
-            append(
-                Segment(
-                    tag,
-                    raw=raw,
-                    delimiters=delimiters,
-                    position=position,
-                    offset=base + begin,
-                    lead=buffer[pos:begin] if begin != pos else b"",
-                )
-            )
-            pos = stop + 1
+            append(Segment(tag, part, delimiters, position, offset + len(lead), lead))
+            offset += size + 1
             if tag == "IEA":
                 self._delimiters = None
                 break
         self._position = position
-        return pos
+        return offset - self._buffer_offset
 
 
 def _describe(found: bytes) -> str:
