@@ -1,0 +1,44 @@
+"""Whole-input entry points: ``validate_file`` and ``validate_bytes``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from edi_guard.errors import X12SyntaxError
+from edi_guard.validate.model import Limits, ValidationResult
+from edi_guard.validate.validator import StructureValidator
+from edi_guard.x12.tokenizer import Tokenizer
+
+CHUNK = 1 << 20
+
+
+def validate_chunks(chunks: Iterable[bytes], *, limits: Limits | None = None) -> ValidationResult:
+    validator = StructureValidator(limits=limits)
+    tokenizer = Tokenizer()
+    feed = validator.feed
+    try:
+        for chunk in chunks:
+            for segment in tokenizer.feed(chunk):
+                feed(segment)
+        tokenizer.close()
+    except X12SyntaxError as error:
+        validator.fail(error)
+        return validator.result
+    validator.close()
+    return validator.result
+
+
+def validate_bytes(data: bytes, *, limits: Limits | None = None) -> ValidationResult:
+    return validate_chunks([data], limits=limits)
+
+
+def validate_file(path: str | os.PathLike[str], *, limits: Limits | None = None) -> ValidationResult:
+    """Validate a file in one streaming pass; memory stays flat whatever its size."""
+
+    def chunks() -> Iterable[bytes]:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+
+    return validate_chunks(chunks(), limits=limits)

@@ -1,0 +1,738 @@
+"""``StructureValidator``: pyx12's x12n_document + X12Reader checks, one segment at a time.
+
+Feed every segment of a file in order. Verdicts come out as soon as they are final: a
+``SetVerdict`` at SE (or at whatever replaces a missing SE), a ``GroupVerdict`` at GE, an
+``InterchangeVerdict`` at IEA. Memory does not grow with the input: per set at most
+``Limits.max_errors_per_set`` errors are kept (the rest are counted), and the walker's
+counters are bounded by the map.
+
+Where pyx12's verdicts depend on its error tree (which segment an error attaches to, which
+errors it swallows), the tree is reproduced: an error "cursor" names the error-segment record
+new errors go to; envelope cursors (ISA, GS, ST after close) swallow segment-level errors the
+way pyx12's ``err_isa.add_error`` signature mismatch does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from edi_guard.errors import X12SyntaxError
+from edi_guard.validate.compiler import CompiledMap, SegNode, load_compiled
+from edi_guard.validate.elements import ElementError, check_segment
+from edi_guard.validate.extra import ExtraChecks
+from edi_guard.validate.fast import FastPaths
+from edi_guard.validate.model import (
+    Finding,
+    GroupVerdict,
+    InterchangeVerdict,
+    Limits,
+    Level,
+    SetVerdict,
+    Status,
+    StructureError,
+    ValidationResult,
+    Verdict,
+)
+from edi_guard.validate.walker import Walker
+from edi_guard.x12.segment import Segment
+
+_SEG_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
+ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+SUPPORTED_VERSION_PREFIX = "005010X222"
+_ISA_ELEMENT_NOTES = {
+    1: "010", 2: "011", 3: "012", 4: "013", 5: "005", 6: "006", 7: "007", 8: "008", 9: "014",
+    10: "015", 11: "016", 12: "017", 13: "018", 14: "019", 15: "020", 16: "027",
+}  # fmt: skip
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(slots=True)
+class _Set:
+    control: str
+    first_position: int
+    tsid: str
+    reference: str
+    limits: Limits
+    errors: list[StructureError] = field(default_factory=list)
+    error_count: int = 0
+    seg_error_records: set[int] = field(default_factory=set)
+    set_codes: list[str] = field(default_factory=list)
+    element_codes: list[str] = field(default_factory=list)
+    status: Status | None = None
+    last_position: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    finding_count: int = 0
+
+    def add(self, error: StructureError) -> None:
+        self.error_count += 1
+        if len(self.errors) < self.limits.max_errors_per_set:
+            self.errors.append(error)
+
+
+@dataclass(slots=True)
+class _Group:
+    control: str
+    fic: str
+    version: str
+    first_position: int
+    sender: str
+    receiver: str
+    supported: bool
+    sets: list[SetVerdict] = field(default_factory=list)
+    errors: list[StructureError] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    element_codes: list[str] = field(default_factory=list)
+    status: Status | None = None
+    declared: int = 0
+    received: int = 0
+    set_errors: bool = False
+
+
+@dataclass(slots=True)
+class _Interchange:
+    control: str
+    first_position: int
+    fields: tuple[str, ...]
+    errors: list[StructureError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    groups: list[GroupVerdict] = field(default_factory=list)
+    gs_count: int = 0
+    gs_ids: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _Record:
+    """pyx12's ``err_seg``: the IK3 line errors attach to."""
+
+    group: int
+    seg_id: str
+    position_in_set: int
+    position: int
+    loop_id: str | None
+    owner: _Set | None
+
+
+class StructureValidator:
+    """Streaming: feed every segment of a file in order (including ISA/GS/ST/SE/GE/IEA)."""
+
+    def __init__(self, *, limits: Limits | None = None, compiled: CompiledMap | None = None) -> None:
+        self.limits = limits or Limits()
+        self.map = compiled or load_compiled()
+        self.walker = Walker(self.map)
+        self.fast = FastPaths(self.map)
+        self.extra = ExtraChecks()
+        self._result = ValidationResult()
+        self._node = -1  # current segment node (index), -1 before any GS
+        self._isa: _Interchange | None = None
+        self._group: _Group | None = None
+        self._set: _Set | None = None
+        self._cursor: _Record | str | None = None  # a record, or "isa"/"gs"/"st" (swallows)
+        self._record_serial = 0
+        self._reader_errors: list[tuple[str, str, str]] = []  # (level, code, message)
+        self._loops: list[tuple[str, str]] = []  # open envelopes (pyx12 X12Reader.loops)
+        self._isa_ids: set[str] = set()
+        self._st_ids: set[str] = set()
+        self._st_count = 0
+        self._seg_count = 0
+        self._hl_count = 0
+        self._hl_stack: list[int | None] = []
+        self._lx_count = 0
+        self._position = 0
+        self._finished = False
+        self._skip_to_envelope = False
+
+    # -- public --------------------------------------------------------------------------------
+    @property
+    def result(self) -> ValidationResult:
+        return self._result
+
+    def feed(self, segment: Segment) -> list[Verdict]:
+        self._position = segment.position
+        self._result.segments += 1
+        out: list[Verdict] = []
+        tag = segment.tag
+        raw = segment.raw
+        delimiters = segment.delimiters
+        element_sep = delimiters.element
+        # pyx12's reader checks that need no split: leading space, trailing separator.
+        lead = segment.lead
+        if lead and lead.lstrip(b"\r\n").startswith(b" "):
+            self._reader_errors.append(("seg", "1", "the segment starts with a space"))
+        if raw[-1:] == element_sep:
+            self._reader_errors.append(("seg", "SEG1", "the segment ends with an element separator"))
+        if tag == "ISA":
+            self._on_isa(segment, out)
+            return out
+        if self._isa is None:
+            # Nothing may stand outside an interchange; the tokenizer guarantees ISA first.
+            return out
+        if tag == "GS":
+            self._on_gs(segment, out)
+            return out
+        if self._group is None and tag not in ("IEA",):
+            self._envelope_error("024", "a segment is outside any functional group (GS missing)")
+            if tag == "ST":
+                self._skip_to_envelope = True
+            return out
+        if self._group is not None and not self._group.supported and tag not in ("GE", "IEA"):
+            self._unsupported_group_segment(segment, out)
+            return out
+        elements = segment.elements
+        component = delimiters.component_str
+        self._reader_checks(tag, elements)
+        if self._node < 0:
+            return out
+        orig = self._node
+        found, walk_errors = self.walker.walk(orig, tag, elements, component)
+        for error in walk_errors:
+            if error.new_record:
+                self._new_record(error.seg_id, error.loop_id)
+            self._seg_error(error.code, error.message, error.loop_id)
+        if found is None:
+            return out
+        self._node = found
+        node = self.map.segs[found]
+        if tag == "IEA":
+            self._pop_reader_errors()
+            self._close_isa(segment, out)
+            self._cursor = "isa"
+            self._element_errors(node, segment, elements, component)
+            self._emit_isa(out)
+        elif tag == "GE":
+            self._pop_reader_errors()
+            self._close_group(segment)
+            self._cursor = "gs"
+            self._element_errors(node, segment, elements, component)
+            self._emit_group(out)
+        elif tag == "ST":
+            self._open_set(segment, elements)
+            self._cursor = "st"
+            self._pop_reader_errors()
+            self._element_errors(node, segment, elements, component)
+        elif tag == "SE":
+            self._pop_reader_errors()
+            self._close_set(segment)
+            self._cursor = "st"
+            self._element_errors(node, segment, elements, component)
+            self._emit_set(out)
+        else:
+            self._cursor = self._make_record(tag, node.loop_id)
+            self._pop_reader_errors()
+            self._element_errors(node, segment, elements, component)
+            current = self._set
+            if current is not None:
+                for finding in self.extra.feed(segment, node.loop_id, self._seg_count):
+                    current.finding_count += 1
+                    if len(current.findings) < self.limits.max_findings_per_set:
+                        current.findings.append(finding)
+        return out
+
+    def fail(self, error: X12SyntaxError) -> list[Verdict]:
+        """The tokenizer raised: close what is open; the interchange gets a TA1 (R)."""
+        out: list[Verdict] = []
+        message = str(error)
+        if self._isa is None:
+            self._result.fatal = message
+            self._result.fatal_offset = error.offset
+            return out
+        self._envelope_error("024", f"the input stopped being X12: {message}")
+        self._result.fatal = message
+        self._result.fatal_offset = error.offset
+        out += self._finish()
+        return out
+
+    def close(self) -> list[Verdict]:
+        """End of input: missing SE/GE/IEA are reported as pyx12's cleanup does."""
+        if self._finished:
+            return []
+        return self._finish()
+
+    # -- envelopes -----------------------------------------------------------------------------
+    def _on_isa(self, segment: Segment, out: list[Verdict]) -> None:
+        if self._isa is not None:
+            # A new ISA while one is open: pyx12 keeps reading; we close the open one first.
+            out += self._close_open(missing_trailers=True)
+        elements = segment.elements
+        self._reader_checks("ISA", elements)
+        fields = tuple(elements[1:17]) + ("",) * max(0, 16 - (len(elements) - 1))
+        control = fields[12]
+        self._isa = _Interchange(control=control, first_position=segment.position, fields=fields)
+        if len(elements) != 17:
+            self._envelope_error("024", "the ISA segment does not have 16 elements")
+        self._loops.append(("ISA", control))
+        self._cursor = "isa"
+        self.walker.force_loop_start(self.map.isa_loop, self._isa_seg_index())
+        self._node = -1
+        self._pop_reader_errors()
+        isa_errors = check_segment(self.map.isa, elements, "\x00")
+        for problem in isa_errors:
+            if problem.spec is not None and self._isa is not None:
+                note = _ISA_ELEMENT_NOTES.get(problem.spec.ele_pos, "024")
+                self._isa_element_error(problem, note)
+
+    def _isa_seg_index(self) -> int:
+        loop = self.map.loops[self.map.isa_loop]
+        return loop.first_seg
+
+    def _isa_element_error(self, problem: ElementError, note: str) -> None:
+        assert self._isa is not None
+        self._isa.notes.append(note)
+        spec = problem.spec
+        self._isa.errors.append(
+            StructureError(
+                level="interchange",
+                code=note,
+                message=problem.message,
+                position=self._position,
+                segment_id="ISA" if spec is None or spec.refdes.startswith("ISA") else "IEA",
+                element=spec.refdes if spec else None,
+                element_position=spec.ele_pos if spec else None,
+                data_element=spec.data_ele if spec else None,
+            )
+        )
+
+    def _envelope_error(self, note: str, message: str) -> None:
+        if self._isa is None:
+            return
+        self._isa.notes.append(note)
+        if len(self._isa.errors) < self.limits.max_envelope_errors:
+            self._isa.errors.append(
+                StructureError(level="interchange", code=note, message=message, position=self._position)
+            )
+
+    def _on_gs(self, segment: Segment, out: list[Verdict]) -> None:
+        elements = segment.elements
+        self._skip_to_envelope = False
+        if self._group is not None and self._group.status is None:
+            # GS without GE before it: close the open group as pyx12's reader would at GE.
+            if self._set is not None and self._set.status is None:
+                self._emit_set(out, unclosed=True)
+            self._emit_group(out)
+        self._reader_checks("GS", elements)
+        value = (lambda i: elements[i] if i < len(elements) else "")
+        fic, version = value(1), value(8)
+        supported = fic == "HC" and version.startswith(SUPPORTED_VERSION_PREFIX)
+        self._group = _Group(
+            control=value(6), fic=fic, version=version, first_position=segment.position,
+            sender=value(2), receiver=value(3), supported=supported,
+        )  # fmt: skip
+        self._set = None
+        self._st_ids = set()
+        self._st_count = 0
+        self._cursor = "gs"
+        gs_loop = self.map.gs_loop
+        self.walker.force_loop_start(gs_loop, self.map.gs)
+        self._node = self.map.gs
+        self._pop_reader_errors()
+        if not supported:
+            self._group.codes.append("2" if fic == "HC" else "1")
+            return
+        node = self.map.segs[self.map.gs]
+        self._element_errors(node, segment, elements, segment.delimiters.component_str)
+
+    def _unsupported_group_segment(self, segment: Segment, out: list[Verdict]) -> None:
+        group = self._group
+        assert group is not None
+        if segment.tag == "ST":
+            self._st_count += 1
+            elements = segment.elements
+            self._set = _Set(
+                control=elements[2] if len(elements) > 2 else "",
+                first_position=segment.position,
+                tsid=elements[1] if len(elements) > 1 else "",
+                reference=elements[3] if len(elements) > 3 else "",
+                limits=self.limits,
+            )
+            self._set.set_codes.append("1")
+            self._set.error_count += 1
+        elif segment.tag == "SE" and self._set is not None:
+            self._set.status = "R"
+            self._set.last_position = segment.position
+            self._emit_set(out)
+
+    def _reader_checks(self, tag: str, elements: tuple[str, ...]) -> None:
+        """pyx12 ``X12Base._parse_segment`` and ``X12Reader._parse_segment``."""
+        add = self._reader_errors.append
+        if all(not e for e in elements[1:]):
+            add(("seg", "8", f"segment {tag or '(no id)'} is empty"))
+        if not _SEG_ID.match(tag):
+            add(("seg", "1", "the segment identifier is not valid"))
+        get = (lambda i: elements[i] if i < len(elements) else None)
+        if tag == "ISA":
+            control = get(13) or ""
+            if control in self._isa_ids:
+                add(("isa", "025", "ISA13 is not unique within the file"))
+            self._isa_ids.add(control)
+            self._gs_ids_reset()
+        elif tag == "GS":
+            control = get(6) or ""
+            if self._isa is not None:
+                if control in self._isa.gs_ids:
+                    add(("gs", "6", "GS06 is not unique within the interchange"))
+                self._isa.gs_ids.add(control)
+                self._isa.gs_count += 1
+            self._loops.append(("GS", control))
+            self._st_count = 0
+        elif tag == "ST":
+            self._hl_stack = []
+            self._hl_count = 0
+            control = get(2) or ""
+            if control in self._st_ids:
+                add(("st", "23", "ST02 is not unique within the group"))
+            self._st_count += 1
+            self._st_ids.add(control)
+            self._loops.append(("ST", control))
+            self._seg_count = 1
+        elif tag == "HL":
+            self._hl_count += 1
+            if self._hl_count != _int(get(1)):
+                add(("seg", "HL1", f"HL01 does not continue the HL numbering ({self._hl_count})"))
+            hl02 = get(2)
+            if hl02 != "":
+                parent = _int(hl02)
+                if parent not in self._hl_stack:
+                    add(("seg", "HL2", "HL02 does not name an open parent HL"))
+                while self._hl_stack and parent != self._hl_stack[-1]:
+                    self._hl_stack.pop()
+            self._hl_stack.append(self._hl_count)
+        elif tag == "CLM":
+            self._lx_count = 0
+        elif tag == "LX":
+            self._lx_count += 1
+            if get(1) != f"{self._lx_count:d}":
+                add(("seg", "LX", f"LX01 does not continue the service line numbering ({self._lx_count})"))
+        if tag not in ENVELOPE:
+            self._seg_count += 1
+        loops = self._loops
+        if tag == "IEA":
+            if loops and loops[-1][0] != "ISA":
+                add(("isa", "024", "a functional group is not closed before IEA"))
+                loops.pop()
+            if loops and loops[-1][1] != get(2):
+                add(("isa", "001", "IEA02 does not match ISA13"))
+            if self._isa is not None and _int(get(1)) != self._isa.gs_count:
+                add(("isa", "021", "IEA01 does not match the number of groups"))
+            if loops:
+                loops.pop()
+        elif tag == "GE":
+            if loops and loops[-1][0] != "GS":
+                add(("gs", "3", "a transaction set is not closed before GE"))
+                loops.pop()
+            if loops and loops[-1][1] != get(2):
+                add(("gs", "4", "GE02 does not match GS06"))
+            if _int(get(1)) != self._st_count:
+                add(("gs", "5", "GE01 does not match the number of transaction sets"))
+            if loops:
+                loops.pop()
+        elif tag == "SE":
+            control = get(2)
+            if not loops or loops[-1][0] != "ST" or loops[-1][1] != control:
+                add(("st", "3", "SE02 does not match ST02"))
+            if _int(get(1)) != self._seg_count + 1:
+                add(("st", "4", "SE01 does not match the number of segments"))
+            if loops:
+                loops.pop()
+
+    def _gs_ids_reset(self) -> None:
+        pass  # group control numbers are tracked per interchange (_Interchange.gs_ids)
+
+    def _pop_reader_errors(self) -> None:
+        errors = self._reader_errors
+        if not errors:
+            return
+        self._reader_errors = []
+        for level, code, message in errors:
+            if level == "isa":
+                self._envelope_error(code, message)
+            elif level == "gs":
+                if self._group is not None:
+                    self._group.codes.append(code)
+                    self._group.errors.append(
+                        StructureError(level="group", code=code, message=message, position=self._position)
+                    )
+            elif level == "st":
+                if self._set is not None:
+                    self._set.set_codes.append(code)
+                    self._set.add(
+                        StructureError(
+                            level="set", code=code, message=message, position=self._position,
+                            position_in_set=self._seg_count,
+                        )
+                    )  # fmt: skip
+            else:
+                self._seg_error(code, message, None)
+
+    # -- error tree ------------------------------------------------------------------------------
+    def _make_record(self, seg_id: str, loop_id: str | None) -> _Record:
+        self._record_serial += 1
+        return _Record(
+            group=self._record_serial, seg_id=seg_id, position_in_set=self._seg_count,
+            position=self._position, loop_id=loop_id,
+            owner=self._set if self._set is not None and self._set.status is None else None,
+        )  # fmt: skip
+
+    def _new_record(self, seg_id: str, loop_id: str | None) -> None:
+        self._cursor = self._make_record(seg_id, loop_id)
+
+    def _seg_error(self, code: str, message: str, loop_id: str | None) -> None:
+        cursor = self._cursor
+        if not isinstance(cursor, _Record):
+            return  # pyx12's envelope error nodes reject segment errors
+        owner = cursor.owner
+        if owner is None:
+            if self._group is not None:
+                self._group.set_errors = True
+            return
+        owner.seg_error_records.add(cursor.group)
+        owner.add(
+            StructureError(
+                level="segment", code=code, message=message, position=cursor.position,
+                position_in_set=cursor.position_in_set, segment_id=cursor.seg_id,
+                loop_id=cursor.loop_id or loop_id, group=cursor.group,
+            )
+        )  # fmt: skip
+
+    def _element_errors(
+        self, node: SegNode, segment: Segment, elements: tuple[str, ...], component: str
+    ) -> None:
+        if self.fast.is_valid(node, segment):
+            return
+        problems = check_segment(node, elements, component)
+        if not problems:
+            return
+        cursor = self._cursor
+        for problem in problems:
+            spec = problem.spec
+            if spec is None:
+                self._seg_error("8", problem.message, node.loop_id)
+                continue
+            if cursor == "isa":
+                continue
+            if cursor == "gs":
+                if self._group is not None:
+                    in_gs = spec.refdes.startswith("GS")
+                    if in_gs:
+                        code = {6: "6", 8: "2"}.get(spec.ele_pos, "1")
+                    else:
+                        code = {2: "6"}.get(spec.ele_pos, "1")
+                    self._group.element_codes.append(code)
+                    self._group.errors.append(self._element_error(problem, node, None, "group"))
+                continue
+            if cursor == "st":
+                if self._set is not None:
+                    self._set.element_codes.append({1: "6", 2: "7"}.get(spec.ele_pos, "6"))
+                    self._set.add(self._element_error(problem, node, None, "set"))
+                continue
+            if not isinstance(cursor, _Record) or cursor.owner is None:
+                if self._group is not None:
+                    self._group.set_errors = True
+                continue
+            cursor.owner.seg_error_records.add(cursor.group)
+            cursor.owner.add(self._element_error(problem, node, cursor, "element"))
+
+    def _element_error(
+        self, problem: ElementError, node: SegNode, record: _Record | None, level: Level
+    ) -> StructureError:
+        spec = problem.spec
+        assert spec is not None
+        return StructureError(
+            level=level,
+            code=problem.code,
+            message=problem.message,
+            position=self._position,
+            position_in_set=record.position_in_set if record else self._seg_count,
+            segment_id=node.id,
+            loop_id=node.loop_id,
+            element=spec.refdes,
+            element_position=spec.ele_pos,
+            component_position=spec.sub_pos,
+            data_element=spec.data_ele,
+            group=record.group if record else 0,
+            bad_value=problem.bad_value,
+        )
+
+    # -- sets, groups, interchanges ----------------------------------------------------------------
+    def _open_set(self, segment: Segment, elements: tuple[str, ...]) -> None:
+        self._set = _Set(
+            control=elements[2] if len(elements) > 2 else "",
+            first_position=segment.position,
+            tsid=elements[1] if len(elements) > 1 else "",
+            reference=elements[3] if len(elements) > 3 else "",
+            limits=self.limits,
+        )
+        self.extra.reset()
+
+    def _close_set(self, segment: Segment) -> None:
+        current = self._set
+        if current is None:
+            return
+        current.last_position = segment.position
+        current.status = "R" if (current.set_codes or current.seg_error_records) else "A"
+
+    def _set_verdict(self, current: _Set, unclosed: bool) -> SetVerdict:
+        codes = set(current.set_codes) | set(current.element_codes)
+        if current.seg_error_records:
+            codes.add("5")
+        status: Status = current.status or "R"
+        return SetVerdict(
+            st_control=current.control,
+            status=status,
+            errors=tuple(current.errors),
+            first_position=current.first_position,
+            last_position=current.last_position or self._position,
+            transaction_set_id=current.tsid,
+            implementation_reference=current.reference,
+            error_count=current.error_count,
+            ik5_codes=tuple(sorted(codes)[:5]),
+            findings=tuple(current.findings),
+            finding_count=current.finding_count,
+            closed=not unclosed,
+        )
+
+    def _emit_set(self, out: list[Verdict], unclosed: bool = False) -> None:
+        current = self._set
+        if current is None or self._group is None:
+            return
+        verdict = self._set_verdict(current, unclosed)
+        if current.status is None:
+            current.status = "R"
+        if current.set_codes or current.seg_error_records:
+            self._group.set_errors = True
+        self._group.sets.append(verdict)
+        out.append(verdict)
+
+    def _close_group(self, segment: Segment) -> None:
+        group = self._group
+        if group is None:
+            return
+        current = self._set
+        if current is not None and (current.set_codes or current.seg_error_records):
+            group.set_errors = True
+        group.status = "R" if (group.codes or group.set_errors) else "A"
+        elements = segment.elements
+        group.declared = _int(elements[1] if len(elements) > 1 else None) or 0
+        group.received = self._st_count
+
+    def _group_verdict(self, group: _Group, out: list[Verdict]) -> GroupVerdict:
+        current = self._set
+        if current is not None and current.status is None:
+            self._emit_set(out, unclosed=True)
+        closed = group.status is not None
+        status: Status = group.status or "R"
+        failed = sum(1 for s in group.sets if s.status not in ("A", "E"))
+        codes = sorted(set(group.codes) | set(group.element_codes))[:5]
+        return GroupVerdict(
+            gs_control=group.control,
+            functional_id=group.fic,
+            version=group.version,
+            status=status,
+            sets=tuple(group.sets),
+            st_count_declared=group.declared,
+            st_count_received=group.received,
+            st_count_accepted=max(group.received - failed, 0),
+            ak9_codes=tuple(codes),
+            errors=tuple(group.errors),
+            first_position=group.first_position,
+            sender=group.sender,
+            receiver=group.receiver,
+            closed=closed,
+        )
+
+    def _emit_group(self, out: list[Verdict]) -> None:
+        group = self._group
+        if group is None or self._isa is None:
+            return
+        verdict = self._group_verdict(group, out)
+        self._isa.groups.append(verdict)
+        out.append(verdict)
+        self._group = None
+        self._set = None
+
+    def _close_isa(self, segment: Segment, out: list[Verdict]) -> None:
+        if self._group is not None:
+            self._emit_group(out)
+
+    def _interchange_verdict(self, closed: bool) -> InterchangeVerdict:
+        isa = self._isa
+        assert isa is not None
+        fields = isa.fields
+        notes = isa.notes
+        return InterchangeVerdict(
+            isa_control=isa.control,
+            status="R" if notes else "A",
+            ta1_note=notes[0] if notes else "000",
+            ta1_requested=fields[13] == "1",
+            groups=tuple(isa.groups),
+            errors=tuple(isa.errors),
+            first_position=isa.first_position,
+            isa_date=fields[8],
+            isa_time=fields[9],
+            sender_qualifier=fields[4],
+            sender_id=fields[5],
+            receiver_qualifier=fields[6],
+            receiver_id=fields[7],
+            usage=fields[14] or "P",
+            version=fields[11],
+            closed=closed,
+        )
+
+    def _emit_isa(self, out: list[Verdict], closed: bool = True) -> None:
+        if self._isa is None:
+            return
+        verdict = self._interchange_verdict(closed)
+        self._result.interchanges.append(verdict)
+        out.append(verdict)
+        self._isa = None
+        self._group = None
+        self._set = None
+        self._node = -1
+
+    def _close_open(self, missing_trailers: bool) -> list[Verdict]:
+        out: list[Verdict] = []
+        for kind, _ in reversed(self._loops):
+            if kind == "ST":
+                if self._set is not None:
+                    self._set.set_codes.append("2")
+                    self._set.add(
+                        StructureError(level="set", code="2", message="SE is missing",
+                                       position=self._position, position_in_set=self._seg_count)
+                    )
+            elif kind == "GS":
+                if self._group is not None:
+                    self._group.codes.append("3")
+                    self._group.errors.append(
+                        StructureError(level="group", code="3", message="GE is missing",
+                                       position=self._position)
+                    )
+            elif kind == "ISA":
+                self._envelope_error("023", "IEA is missing")
+        self._loops = []
+        if self._set is not None and self._set.status is None:
+            self._emit_set(out, unclosed=True)
+        if self._group is not None:
+            self._emit_group(out)
+        self._emit_isa(out, closed=False)
+        return out
+
+    def _finish(self) -> list[Verdict]:
+        self._finished = True
+        self._pop_reader_errors()
+        if self._isa is None:
+            return []
+        return self._close_open(missing_trailers=True)
+
+
+def validate_segments(segments: object, *, limits: Limits | None = None) -> ValidationResult:
+    """Validate an iterable of segments (tests and small inputs)."""
+    validator = StructureValidator(limits=limits)
+    for segment in segments:  # type: ignore[attr-defined]
+        validator.feed(segment)
+    validator.close()
+    return validator.result

@@ -1,0 +1,245 @@
+"""Find the map node of each segment, as pyx12's ``walk_tree.walk_errors`` does.
+
+The search is pyx12's: from the current segment's loop, scan children at or after its
+position (loops before segments at equal positions), popping to parent loops; wrapper loops
+(first child a loop) match when a child loop matches; entering a loop resets the counters
+below it; "mandatory segment/loop missing" notes are held until the next match and dropped
+when nothing matches. Counters are keyed by pyx12's path strings (compiled to ints); a reset
+clears only the keys touched since the last reset, so its cost is amortised O(1).
+
+Walk errors come back as ``WalkError`` tuples: ``node`` None means "attach to the error
+cursor" (pyx12's usage-N errors), else a new error-segment record is opened.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from edi_guard.validate.compiler import CompiledMap, LoopNode, SegNode
+
+
+class WalkError(NamedTuple):
+    code: str
+    seg_id: str  # the segment id reported in IK301
+    loop_id: str | None
+    message: str
+    new_record: bool  # False: attach to the current cursor (pyx12 map_node=None)
+
+
+class _Missing(NamedTuple):
+    seg_id: str
+    loop_id: str
+    pos: int
+    message: str
+
+
+def qualifier_value(node: SegNode, elements: tuple[str, ...], component: str) -> str | None:
+    """The value pyx12 compares with the node's qualifier codes, or None when absent."""
+    qualifier = node.qualifier
+    assert qualifier is not None
+    index, sub, _ = qualifier
+    if index >= len(elements):
+        return None
+    value = elements[index]
+    if sub is None:
+        return value.rstrip(component) if component in value else value
+    return value.split(component, 1)[0]
+
+
+class Walker:
+    def __init__(self, compiled: CompiledMap) -> None:
+        self.map = compiled
+        self.loops: list[LoopNode] = compiled.loops
+        self.segs: list[SegNode] = compiled.segs
+        self.counts: dict[int, int] = {}
+        self.touched: dict[int, list[int]] = {}
+        self.registered: set[int] = set()
+        self.key_parent = compiled.key_parent
+        self.key_is_loop = compiled.key_is_loop
+        self._pending: list[_Missing] = []
+        self._errors: list[WalkError] = []
+        self._tag = ""
+        self._elements: tuple[str, ...] = ()
+        self._component = ":"
+        self._match_cache: dict[tuple[int, str], bool] = {}
+
+    # -- counters ---------------------------------------------------------------------------
+    def count(self, key: int) -> int:
+        return self.counts.get(key, 0)
+
+    def increment(self, key: int) -> int:
+        value = self.counts.get(key)
+        if value is None:
+            self.counts[key] = 1
+            self._register(key)
+            return 1
+        value += 1
+        self.counts[key] = value
+        return value
+
+    def _register(self, key: int) -> None:
+        parent = self.key_parent[key]
+        while parent >= 0:
+            bucket = self.touched.get(parent)
+            if bucket is None:
+                bucket = self.touched[parent] = []
+            bucket.append(key)
+            if parent in self.registered:
+                return
+            self.registered.add(parent)
+            key = parent
+            parent = self.key_parent[key]
+
+    def reset_below(self, key: int) -> None:
+        """pyx12 ``NodeCounter.reset_to_node``: forget every count below ``key``."""
+        bucket = self.touched.pop(key, None)
+        if not bucket:
+            return
+        counts = self.counts
+        for child in bucket:
+            counts.pop(child, None)
+            if child in self.registered:
+                self.registered.discard(child)
+                self.reset_below(child)
+
+    def force_loop_start(self, loop: int, seg: int) -> None:
+        """``forceWalkCounterToLoopStart`` (ISA and GS)."""
+        key = self.loops[loop].key
+        self.reset_below(key)
+        self.increment(key)
+        self.increment(self.segs[seg].key)
+
+    # -- matching ----------------------------------------------------------------------------
+    def _matches(self, seg: SegNode) -> bool:
+        if seg.id != self._tag:
+            return False
+        qualifier = seg.qualifier
+        if qualifier is None:
+            return True
+        return qualifier_value(seg, self._elements, self._component) in qualifier[2]
+
+    def walk(
+        self, start: int, tag: str, elements: tuple[str, ...], component: str
+    ) -> tuple[int | None, list[WalkError]]:
+        """Return the matching segment node (or None) and the walk errors, in pyx12's order."""
+        self._tag = tag
+        self._elements = elements
+        self._component = component
+        self._pending = []
+        self._errors = []
+        node = self.segs[start]
+        loop = node.parent
+        node_pos = node.pos
+        while True:
+            found = self._scan(loop, node_pos, start)
+            if found is not None:
+                return found, self._errors
+            if loop < 0:
+                orig = self.segs[start]
+                self._errors.append(
+                    WalkError("1", tag, orig.loop_id, f"segment {tag} is not expected here", True)
+                )
+                return None, self._errors
+            node_pos = self.loops[loop].pos
+            loop = self.loops[loop].parent
+
+    def _children(self, loop: int) -> tuple[tuple[int, bool, int], ...]:
+        return self.loops[loop].children if loop >= 0 else self.map.root_children
+
+    def _scan(self, loop: int, node_pos: int, start: int) -> int | None:
+        for pos, is_loop, index in self._children(loop):
+            if pos < node_pos:
+                continue
+            if not is_loop:
+                seg = self.segs[index]
+                if self._matches(seg):
+                    if loop >= 0 and self._is_loop_match(self.loops[loop]):
+                        return self._goto(self.loops[loop])
+                    count = self.increment(seg.key)
+                    if seg.usage == "N":
+                        self._errors.append(
+                            WalkError("2", seg.id, seg.loop_id, f"{seg.id} is marked not used", False)
+                        )
+                    elif count > seg.max_use:
+                        self._errors.append(
+                            WalkError(
+                                "5", self._tag, seg.loop_id,
+                                f"{seg.id} occurs more than {seg.max_use} times", True,
+                            )
+                        )  # fmt: skip
+                    loop_id = seg.loop_id
+                    self._pending = [
+                        m for m in self._pending if not (m.seg_id == seg.id and m.loop_id == loop_id)
+                    ]
+                    self._flush(seg.pos)
+                    return index
+                if seg.usage == "R" and self.counts.get(seg.key, 0) < 1:
+                    self._pending.append(
+                        _Missing(seg.id, seg.loop_id, seg.pos, f"required segment {seg.id} is missing")
+                    )
+            else:
+                child = self.loops[index]
+                if self._is_loop_match(child):
+                    return self._goto(child)
+        return None
+
+    def _is_loop_match(self, loop: LoopNode) -> bool:
+        if not loop.children:
+            return False
+        if loop.first_is_loop:
+            for _, is_loop, index in loop.children:
+                if is_loop and self._is_loop_match(self.loops[index]):
+                    return True
+            return False
+        if self._matches(self.segs[loop.first_seg]):
+            return True
+        if loop.usage == "R" and self.counts.get(loop.key, 0) < 1:
+            self._pending.append(
+                _Missing(
+                    loop.first_id, loop.id, loop.first_pos,
+                    f"required loop {loop.id} is missing",
+                )
+            )  # fmt: skip
+        return False
+
+    def _goto(self, loop: LoopNode) -> int | None:
+        if not loop.first_is_loop and loop.first_seg >= 0:
+            first = self.segs[loop.first_seg]
+            if self._matches(first):
+                self._enter(loop, first)
+                return first.index
+        for _, is_loop, index in loop.children:
+            if is_loop:
+                found = self._goto(self.loops[index])
+                if found is not None:
+                    return found
+        return None
+
+    def _enter(self, loop: LoopNode, first: SegNode) -> None:
+        if loop.usage == "N":
+            self._errors.append(
+                WalkError("2", first.id, loop.id, f"loop {loop.id} is marked not used", False)
+            )
+        else:
+            self.reset_below(loop.key)
+            count = self.increment(loop.key)
+            if count > loop.max_repeat:
+                self._errors.append(
+                    WalkError(
+                        "4", self._tag, loop.id,
+                        f"loop {loop.id} occurs more than {loop.max_repeat} times", True,
+                    )
+                )  # fmt: skip
+        self.increment(first.key)
+        self._flush(None)
+
+    def _flush(self, pos: int | None) -> None:
+        keep: list[_Missing] = []
+        for missing in self._pending:
+            if missing.pos != pos:
+                self._errors.append(
+                    WalkError("3", missing.seg_id, missing.loop_id, missing.message, True)
+                )
+            else:
+                keep.append(missing)
+        self._pending = keep
