@@ -23,6 +23,7 @@ from edi_guard.rules import REGISTRY
 from edi_guard.rules.base import Finding, Rule
 from edi_guard.x12 import iter_segments
 from edi_guard.x12.segment import Segment
+from edi_guard.x12.tokenizer import Tokenizer
 from edi_guard.x12.writer import SegmentWriter
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
@@ -197,6 +198,15 @@ def build_837(*claims: ClaimSpec, control: int = 42) -> str:
     return "".join(f"{segment}~\n" for segment in segments)
 
 
+def fixture_cases() -> list[tuple[str, Path]]:
+    """(code, path) of every rule fixture input, in registry order."""
+    return [
+        (rule.code, FIXTURES / rule.code / f"{name}.x12")
+        for rule in REGISTRY
+        for name in ("fires", "quiet")
+    ]
+
+
 def units_of(text: str) -> list[ClaimUnit]:
     items = assemble(iter_segments(io.BytesIO(text.encode("latin-1"))))
     return [item for item in items if isinstance(item, ClaimUnit)]
@@ -212,6 +222,7 @@ def decide(
     history: MemoryHistory | None = None,
     policy: Policy | None = None,
     registry: Sequence[Rule] = REGISTRY,
+    ptp: PtpTable | None = None,
     record: bool = True,
 ) -> list[ClaimDecision]:
     """Evaluate every claim of ``text``; record accepted TPI sessions as the pipeline does."""
@@ -224,7 +235,7 @@ def decide(
             unit,
             registry=registry,
             policy=policy or default_policy(),
-            ptp=shipped_ptp(),
+            ptp=ptp or shipped_ptp(),
             history=history,
             beneficiary_key=key,
         )
@@ -275,7 +286,9 @@ def write_file(text: str, decisions: Sequence[ClaimDecision]) -> str:
     sink = io.BytesIO()
     writer = SegmentWriter(sink)
     by_position = {decision.position: decision for decision in decisions}
-    for item in assemble(iter_segments(io.BytesIO(text.encode("latin-1")))):
+    tokenizer = Tokenizer()
+    stream = io.BytesIO(text.encode("latin-1"))
+    for item in assemble(iter_segments(stream, tokenizer=tokenizer)):
         if isinstance(item, ClaimUnit):
             decision = by_position[item.position]
             if decision.rejected:
@@ -292,4 +305,5 @@ def write_file(text: str, decisions: Sequence[ClaimDecision]) -> str:
         else:
             for segment in item.segments:
                 writer.write(segment)
+    writer.write_bytes(tokenizer.trailing)
     return sink.getvalue().decode("latin-1")
