@@ -53,11 +53,15 @@ def primary_stc(finding: Finding) -> str | None:
     return finding.stc[0] if finding.stc else None
 
 
-def at_stake(outcome: ClaimOutcome, fees: AmountAtStake = amount_at_stake) -> Fee | None:
-    """Money at stake for a rejected or warned TPI claim (rules.md), else None."""
+def is_at_stake(outcome: ClaimOutcome) -> bool:
+    """A rejected or warned TPI claim: the report shows what it puts at stake (rules.md)."""
     if not outcome.is_tpi:
-        return None
-    warned = any(f.outcome is Outcome.WARN for f in outcome.findings)
-    if report_status(outcome) != "rejected" and not warned:
-        return None
-    return fees(outcome.place_of_service)
+        return False
+    if report_status(outcome) == "rejected":
+        return True
+    return any(f.outcome is Outcome.WARN for f in outcome.findings)
+
+
+def at_stake(outcome: ClaimOutcome, fees: AmountAtStake = amount_at_stake) -> Fee | None:
+    """The fee-table amount at stake for the claim, None when not at stake or not priced."""
+    return fees(outcome.place_of_service) if is_at_stake(outcome) else None

@@ -88,7 +88,7 @@ CORRECTED = ("A0", "748")
 """Corrected data; the next composite names what was corrected."""
 
 _SPOOL_MEMORY = 1 << 20
-_COPY_CHUNK = 1 << 20
+_COPY_CHUNK = 1 << 16
 
 
 class Ack277Error(ValueError):
@@ -255,13 +255,17 @@ class Ack277Writer(ReportWriter):
     sends no empty 277CA, and X214 cannot express one (2000C and 2000D are required loops).
     """
 
-    def __init__(self, sink: BinaryIO, envelope: AckEnvelope) -> None:
+    def __init__(
+        self, sink: BinaryIO, envelope: AckEnvelope, *, spool_memory: int = _SPOOL_MEMORY
+    ) -> None:
+        """``spool_memory``: bytes each of the three spools keeps in memory before it rolls
+        over to a temporary file (so at most about three times that, whatever the size)."""
         self._sink = sink
         self._envelope = envelope
         self._today = _d8(envelope.created.date())
-        self._document = _new_spool()
-        self._set_body = _new_spool()
-        self._group_body = _new_spool()
+        self._document = _new_spool(spool_memory)
+        self._set_body = _new_spool(spool_memory)
+        self._group_body = _new_spool(spool_memory)
         self._set: _Set | None = None
         self._group: _Group | None = None
         self._sets_written = 0
@@ -598,9 +602,9 @@ def _same_provider(current: Party, provider: Party) -> bool:
     return provider == current or not (provider.last_name or provider.identifier)
 
 
-def _new_spool() -> SpooledTemporaryFile[bytes]:
+def _new_spool(memory: int) -> SpooledTemporaryFile[bytes]:
     # Not a context manager: a spool lives from __init__ to finish, which closes it.
-    return SpooledTemporaryFile(_SPOOL_MEMORY)
+    return SpooledTemporaryFile(memory)
 
 
 def _move(source: SpooledTemporaryFile[bytes], target: SpooledTemporaryFile[bytes]) -> None:

@@ -1,0 +1,103 @@
+"""The JSON report, streamed: one claim object per line, then the summary and the digest.
+
+Shape (keys in this order; a reader must not rely on the order)::
+
+    {"schema_version": 1, "file": "NAME.837",
+     "claims": [
+       {"claim_id": CLM01, "st_control": ST02, "position": 1, "status": "accepted",
+        "charge_in": "180.00", ..., "amount_at_stake": null,
+        "findings": [{"rule": "TPI001", "outcome": "correct", "line": "1", "stc": "A7:476",
+                      "stc_codes": ["A7:476"], "message": "...", "source": "..."}],
+        "rejected_lines": []},
+       ...],
+     "summary": {"claims_in": 3, ..., "charge_in": "412.00", ...},
+     "at_stake": {"total": "59.79", "by_place_of_service": [...]},
+     "sha256": "...", ...extra}
+
+Money is a decimal string. ``extra`` (called at finish) adds top-level keys such as the 999
+verdicts or the outputs written; it may not replace a key the report itself writes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, BinaryIO, TextIO, cast
+
+from edi_guard.outcome import ClaimOutcome, Summary
+from edi_guard.reports._common import AmountAtStake, money
+from edi_guard.reports._protocol import ReportWriter
+from edi_guard.reports._records import SCHEMA_VERSION, StakeTotals, claim_record, summary_record
+from edi_guard.reports.errors import ReportError
+from edi_guard.vocab import amount_at_stake
+
+RESERVED_KEYS = frozenset({"schema_version", "file", "claims", "summary", "at_stake", "sha256"})
+
+
+class JsonReportWriter(ReportWriter):
+    """Stream the JSON report to ``sink`` (text or binary; binary gets UTF-8)."""
+
+    def __init__(
+        self,
+        sink: TextIO | BinaryIO,
+        *,
+        file_name: str,
+        sha256_provider: Callable[[], str],
+        extra: Callable[[], Mapping[str, Any]] | None = None,
+        fees: AmountAtStake = amount_at_stake,
+    ) -> None:
+        self._write = _writer(sink)
+        self._sha256 = sha256_provider
+        self._extra = extra
+        self._stake = StakeTotals(fees)
+        self._claims = 0
+        self._finished = False
+        head = {"schema_version": SCHEMA_VERSION, "file": file_name}
+        self._write(_dumps(head)[:-1] + ', "claims": [')
+
+    def add(self, outcome: ClaimOutcome) -> None:
+        if self._finished:
+            raise RuntimeError("JsonReportWriter.add after finish")
+        fee = self._stake.add(outcome)
+        separator = "\n" if self._claims == 0 else ",\n"
+        self._write(separator + _dumps(claim_record(outcome, fee)))
+        self._claims += 1
+
+    def finish(self, summary: Summary) -> bool:
+        if self._finished:
+            raise RuntimeError("JsonReportWriter.finish called twice")
+        self._finished = True
+        tail: dict[str, Any] = {
+            "summary": summary_record(summary),
+            "at_stake": {
+                "total": money(self._stake.total()),
+                "by_place_of_service": self._stake.records(),
+            },
+            "sha256": self._sha256(),
+        }
+        if self._extra is not None:
+            extra = dict(self._extra())
+            clash = sorted(RESERVED_KEYS.intersection(extra))
+            if clash:
+                raise ReportError(f"JSON report: extra keys clash with report keys: {clash}")
+            tail.update(extra)
+        self._write(("\n" if self._claims else "") + "], " + _dumps(tail)[1:] + "\n")
+        return True
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=True, separators=(", ", ": "), default=_default)
+
+
+def _default(value: object) -> object:
+    """Decimals and other non-JSON values extra may carry: as strings, never as floats."""
+    return str(value)
+
+
+def _writer(sink: TextIO | BinaryIO) -> Callable[[str], object]:
+    """A ``write(str)`` for a text sink, or one that encodes UTF-8 for a binary sink."""
+    if isinstance(sink, io.TextIOBase) or "b" not in getattr(sink, "mode", "b"):
+        return cast(TextIO, sink).write
+    binary = cast(BinaryIO, sink)
+    return lambda text: binary.write(text.encode("utf-8"))
