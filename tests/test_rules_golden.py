@@ -86,3 +86,16 @@ def test_quiet(code: str) -> None:
     decisions = decide(text)
     assert all(decision.status == "accepted" for decision in decisions)
     assert write_file(text, decisions) == text, "an accepted file goes out byte for byte"
+
+
+CORRECTING = [code for code in CODES if (FIXTURES / code / "fires.expected.837").exists()]
+
+
+def test_the_correcting_rules_have_a_corrected_837() -> None:
+    assert CORRECTING == ["TPI001", "TPI002", "TPI003", "TPI004", "TPI005", "TPI013", "TPI014"]
+
+
+@pytest.mark.parametrize("code", CORRECTING)
+def test_corrected_output_needs_no_further_correction(code: str) -> None:
+    decisions = decide(_read(FIXTURES / code / "fires.expected.837"))
+    assert [d.status for d in decisions] == ["accepted"] * len(decisions)
