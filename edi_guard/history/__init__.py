@@ -30,10 +30,25 @@ class Hasher:
 
     def beneficiary(self, claim: Claim) -> str:
         """rules.md: subscriber member id, plus patient name and birth date under a 2000C."""
-        parts = [claim.subscriber.identifier]
+        patient = None
         if claim.patient is not None:
-            birth = claim.patient_birth_date.isoformat() if claim.patient_birth_date else ""
-            parts += [claim.patient.last_name.upper(), claim.patient.first_name.upper(), birth]
+            patient = (claim.patient.last_name, claim.patient.first_name, claim.patient_birth_date)
+        return self.beneficiary_of(claim.subscriber.identifier, patient)
+
+    def beneficiary_of(
+        self, member_id: str, patient: tuple[str, str, date | None] | None = None
+    ) -> str:
+        """The beneficiary key from its parts: member id (2010BA NM109) and, when the claim
+        has a 2000C patient loop, the patient's (last name, first name, birth date).
+
+        Used for claims and for sessions imported from a practice-management export, which
+        must hash alike.
+        """
+        parts = [member_id]
+        if patient is not None:
+            last_name, first_name, birth_date = patient
+            birth = birth_date.isoformat() if birth_date else ""
+            parts += [last_name.upper(), first_name.upper(), birth]
         return self.digest("beneficiary", *parts)
 
     def claim(self, claim_id: str) -> str:
