@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Callable
 from decimal import Decimal
+from typing import BinaryIO, TextIO, cast
 
 from edi_guard.outcome import ClaimOutcome, Status
 from edi_guard.rules.base import Finding, Outcome
@@ -65,3 +68,19 @@ def is_at_stake(outcome: ClaimOutcome) -> bool:
 def at_stake(outcome: ClaimOutcome, fees: AmountAtStake = amount_at_stake) -> Fee | None:
     """The fee-table amount at stake for the claim, None when not at stake or not priced."""
     return fees(outcome.place_of_service) if is_at_stake(outcome) else None
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 (and so HTML) cannot carry."""
+    return _NOT_XML.sub("", value)
+
+
+def text_writer(sink: TextIO | BinaryIO) -> Callable[[str], object]:
+    """A ``write(str)`` for a text sink, or one that encodes UTF-8 for a binary sink."""
+    if isinstance(sink, io.TextIOBase) or "b" not in getattr(sink, "mode", "b"):
+        return cast(TextIO, sink).write
+    binary = cast(BinaryIO, sink)
+    return lambda text: binary.write(text.encode("utf-8"))

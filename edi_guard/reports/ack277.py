@@ -128,8 +128,10 @@ class AckEnvelope:
                 raise Ack277Error(f"{name}: expected 2 letters or digits (ISA05/ISA07)")
         for name in ("sender_id", "receiver_id"):
             value = getattr(self, name)
-            if not 1 <= len(value.strip()) <= 15 or x12_text(value) != value.strip():
-                raise Ack277Error(f"{name}: expected 1 to 15 X12 characters (ISA06/ISA08)")
+            if not 2 <= len(value.strip()) <= 15 or x12_text(value) != value.strip():
+                raise Ack277Error(
+                    f"{name}: expected 2 to 15 X12 characters (ISA06/ISA08, GS02/GS03)"
+                )
         if not 1 <= self.interchange_control <= 999_999_999:
             raise Ack277Error("interchange_control: expected 1 to 999999999 (ISA13)")
         if not 1 <= self.group_control <= 999_999_999:

@@ -20,13 +20,12 @@ verdicts or the outputs written; it may not replace a key the report itself writ
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, BinaryIO, TextIO, cast
+from typing import Any, BinaryIO, TextIO
 
 from edi_guard.outcome import ClaimOutcome, Summary
-from edi_guard.reports._common import AmountAtStake, money
+from edi_guard.reports._common import AmountAtStake, money, text_writer
 from edi_guard.reports._protocol import ReportWriter
 from edi_guard.reports._records import SCHEMA_VERSION, StakeTotals, claim_record, summary_record
 from edi_guard.reports.errors import ReportError
@@ -47,7 +46,7 @@ class JsonReportWriter(ReportWriter):
         extra: Callable[[], Mapping[str, Any]] | None = None,
         fees: AmountAtStake = amount_at_stake,
     ) -> None:
-        self._write = _writer(sink)
+        self._write = text_writer(sink)
         self._sha256 = sha256_provider
         self._extra = extra
         self._stake = StakeTotals(fees)
@@ -93,11 +92,3 @@ def _dumps(value: object) -> str:
 def _default(value: object) -> object:
     """Decimals and other non-JSON values extra may carry: as strings, never as floats."""
     return str(value)
-
-
-def _writer(sink: TextIO | BinaryIO) -> Callable[[str], object]:
-    """A ``write(str)`` for a text sink, or one that encodes UTF-8 for a binary sink."""
-    if isinstance(sink, io.TextIOBase) or "b" not in getattr(sink, "mode", "b"):
-        return cast(TextIO, sink).write
-    binary = cast(BinaryIO, sink)
-    return lambda text: binary.write(text.encode("utf-8"))

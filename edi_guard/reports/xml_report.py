@@ -12,7 +12,6 @@ millions of claims validates in flat memory too.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from functools import cache
@@ -23,7 +22,7 @@ from lxml import etree
 
 from edi_guard.data import schema_file
 from edi_guard.outcome import ClaimOutcome, Summary
-from edi_guard.reports._common import AmountAtStake, money
+from edi_guard.reports._common import AmountAtStake, money, xml_text
 from edi_guard.reports._protocol import ReportWriter
 from edi_guard.reports._records import (
     SCHEMA_VERSION,
@@ -37,13 +36,6 @@ from edi_guard.reports.errors import ReportError
 from edi_guard.vocab import amount_at_stake
 
 XSD_NAME = "report.xsd"
-
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def xml_text(value: str) -> str:
-    """``value`` without the characters XML 1.0 forbids."""
-    return _NOT_XML.sub("", value)
 
 
 class XmlReportWriter(ReportWriter):
