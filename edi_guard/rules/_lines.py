@@ -29,7 +29,6 @@ TPI_CODES = frozenset({CODE_20552, CODE_20553})
 
 ONE = Decimal(1)
 
-
 _CACHE_KEY = "edi_guard.rules._lines.tpi_view"
 
 

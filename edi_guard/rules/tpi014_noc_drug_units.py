@@ -48,7 +48,7 @@ from edi_guard.rules.base import (
 )
 
 DOSE = re.compile(
-    r"\d+(?:\.\d+)?\s*(?:MG|MCG|G|GM|GRAMS?|ML|CC|L|UNITS?|IU|U|MEQ|MMOL|%)(?![A-Z])",
+    r"\d+(?:\.\d+)?\s*(?:MG|MCG|G|GM|GRAMS?|ML|CC|UNITS?|IU|U|MEQ|MMOL|%)(?![A-Z])",
     re.IGNORECASE,
 )
 """A dose: a number and a unit of mass, volume, activity or concentration ("60MG", "2 ML")."""
