@@ -369,3 +369,32 @@ def test_writers_refuse_use_after_finish(kind: str) -> None:
         writer.add(outcome("PCN1", 1))
     with pytest.raises(RuntimeError):
         writer.finish(summary_of([]))
+
+
+@pytest.mark.slow
+def test_xml_validation_runs_in_flat_memory(tmp_path: Path) -> None:
+    """libxml2 allocations escape tracemalloc: measure the peak RSS of a child process."""
+    import subprocess
+    import sys
+
+    from test_ack277 import _nth
+
+    path = tmp_path / "big.report.xml"
+    with path.open("wb") as sink:
+        writer = XmlReportWriter(sink, file_name="big.837", sha256_provider=lambda: DIGEST)
+        assert feed(writer, [_nth(i) for i in range(20_000)], summary_of([]))
+    script = (
+        "import resource, sys\n"
+        "from edi_guard.reports.xml_report import report_schema, validate_xml_report\n"
+        "report_schema()\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "validate_xml_report(sys.argv[1])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
+    )
+    grown_kib = int(
+        subprocess.run(
+            [sys.executable, "-c", script, str(path)], check=True, capture_output=True, text=True
+        ).stdout
+    )
+    # The file is about 7 MB; a tree of it would take about ten times that.
+    assert grown_kib < 8 * 1024, grown_kib
