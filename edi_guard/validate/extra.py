@@ -6,6 +6,8 @@ from edi_guard.x12.segment import Segment
 
 
 class ExtraChecks:
+    tags: dict[str, bool] = {}
+
     def reset(self) -> None:
         pass
 

@@ -34,10 +34,11 @@ from edi_guard.validate.model import (
     ValidationResult,
     Verdict,
 )
-from edi_guard.validate.walker import Walker
+from edi_guard.validate.walker import Walker, WalkError
 from edi_guard.x12.segment import Segment
 
 _SEG_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
+_SPECIAL = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "HL", "CLM", "LX"})
 ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 SUPPORTED_VERSION_PREFIX = "005010X222"
 _ISA_ELEMENT_NOTES = {
@@ -107,16 +108,7 @@ class _Interchange:
     gs_ids: set[str] = field(default_factory=set)
 
 
-@dataclass(slots=True)
-class _Record:
-    """pyx12's ``err_seg``: the IK3 line errors attach to."""
-
-    group: int
-    seg_id: str
-    position_in_set: int
-    position: int
-    loop_id: str | None
-    owner: _Set | None
+_Cursor = tuple[str, int, int, str | None, "_Set | None"]
 
 
 class StructureValidator:
@@ -133,7 +125,12 @@ class StructureValidator:
         self._isa: _Interchange | None = None
         self._group: _Group | None = None
         self._set: _Set | None = None
-        self._cursor: _Record | str | None = None  # a record, or "isa"/"gs"/"st" (swallows)
+        # The error cursor: a record (seg id, position in set, file position, loop id, set) or
+        # "isa"/"gs"/"st", pyx12's envelope nodes that swallow segment errors.
+        self._cursor: _Cursor | str | None = None
+        self._cursor_group = 0  # the record's group number, assigned at its first error
+        self._valid_tags: dict[str, bool] = {}
+        self._extra_tags = self.extra.tags
         self._record_serial = 0
         self._reader_errors: list[tuple[str, str, str]] = []  # (level, code, message)
         self._loops: list[tuple[str, str]] = []  # open envelopes (pyx12 X12Reader.loops)
@@ -156,45 +153,93 @@ class StructureValidator:
     def feed(self, segment: Segment) -> list[Verdict]:
         self._position = segment.position
         self._result.segments += 1
-        out: list[Verdict] = []
         tag = segment.tag
         raw = segment.raw
         delimiters = segment.delimiters
-        element_sep = delimiters.element
-        # pyx12's reader checks that need no split: leading space, trailing separator.
         lead = segment.lead
         if lead and lead.lstrip(b"\r\n").startswith(b" "):
             self._reader_errors.append(("seg", "1", "the segment starts with a space"))
-        if raw[-1:] == element_sep:
+        if raw.endswith(delimiters.element):
             self._reader_errors.append(("seg", "SEG1", "the segment ends with an element separator"))
+        if tag in _SPECIAL or self._group is None or not self._group.supported or self._node < 0:
+            return self._feed_special(segment, tag)
+        # A segment inside a transaction set: the hot path.
+        if len(raw.rstrip(delimiters.element + delimiters.component)) == len(tag):
+            self._reader_errors.append(("seg", "8", f"segment {tag or '(no id)'} is empty"))
+        valid_tag = self._valid_tags.get(tag)
+        if valid_tag is None:
+            valid_tag = self._valid_tags[tag] = _SEG_ID.match(tag) is not None
+        if not valid_tag:
+            self._reader_errors.append(("seg", "1", "the segment identifier is not valid"))
+        self._seg_count += 1
+        elements = segment.elements
+        component = delimiters.component_str
+        found, walk_errors = self.walker.walk(self._node, tag, elements, component)
+        if walk_errors:
+            self._apply_walk_errors(walk_errors)
+        if found is None:
+            return []
+        self._node = found
+        node = self.map.segs[found]
+        self._cursor = (tag, self._seg_count, self._position, node.loop_id, self._open_set_or_none())
+        self._cursor_group = 0
+        if self._reader_errors:
+            self._pop_reader_errors()
+        if not self.fast.is_valid(node, segment):
+            self._element_errors(node, segment, elements, component)
+        check = self._extra_tags.get(tag)
+        if check is not None:
+            self._run_extra(segment, node)
+        return []
+
+    def _open_set_or_none(self) -> _Set | None:
+        current = self._set
+        return current if current is not None and current.status is None else None
+
+    def _apply_walk_errors(self, walk_errors: list[WalkError]) -> None:
+        for error in walk_errors:
+            if error.new_record:
+                self._cursor = (
+                    error.seg_id, self._seg_count, self._position, error.loop_id,
+                    self._open_set_or_none(),
+                )  # fmt: skip
+                self._cursor_group = 0
+            self._seg_error(error.code, error.message, error.loop_id)
+
+    def _run_extra(self, segment: Segment, node: SegNode) -> None:
+        current = self._set
+        if current is None:
+            return
+        for finding in self.extra.feed(segment, node.loop_id, self._seg_count):
+            current.finding_count += 1
+            if len(current.findings) < self.limits.max_findings_per_set:
+                current.findings.append(finding)
+
+    def _feed_special(self, segment: Segment, tag: str) -> list[Verdict]:
+        out: list[Verdict] = []
+        delimiters = segment.delimiters
         if tag == "ISA":
             self._on_isa(segment, out)
             return out
         if self._isa is None:
-            # Nothing may stand outside an interchange; the tokenizer guarantees ISA first.
             return out
         if tag == "GS":
             self._on_gs(segment, out)
             return out
-        if self._group is None and tag not in ("IEA",):
+        if self._group is None and tag != "IEA":
             self._envelope_error("024", "a segment is outside any functional group (GS missing)")
-            if tag == "ST":
-                self._skip_to_envelope = True
             return out
         if self._group is not None and not self._group.supported and tag not in ("GE", "IEA"):
             self._unsupported_group_segment(segment, out)
             return out
         elements = segment.elements
         component = delimiters.component_str
-        self._reader_checks(tag, elements)
+        self._reader_checks(tag, elements, component)
         if self._node < 0:
             return out
-        orig = self._node
-        found, walk_errors = self.walker.walk(orig, tag, elements, component)
-        for error in walk_errors:
-            if error.new_record:
-                self._new_record(error.seg_id, error.loop_id)
-            self._seg_error(error.code, error.message, error.loop_id)
+        found, walk_errors = self.walker.walk(self._node, tag, elements, component)
+        if walk_errors:
+            self._apply_walk_errors(walk_errors)
         if found is None:
             return out
         self._node = found
@@ -223,15 +268,13 @@ class StructureValidator:
             self._element_errors(node, segment, elements, component)
             self._emit_set(out)
         else:
-            self._cursor = self._make_record(tag, node.loop_id)
+            self._cursor = (tag, self._seg_count, self._position, node.loop_id, self._open_set_or_none())
+            self._cursor_group = 0
             self._pop_reader_errors()
-            self._element_errors(node, segment, elements, component)
-            current = self._set
-            if current is not None:
-                for finding in self.extra.feed(segment, node.loop_id, self._seg_count):
-                    current.finding_count += 1
-                    if len(current.findings) < self.limits.max_findings_per_set:
-                        current.findings.append(finding)
+            if not self.fast.is_valid(node, segment):
+                self._element_errors(node, segment, elements, component)
+            if tag in self._extra_tags:
+                self._run_extra(segment, node)
         return out
 
     def fail(self, error: X12SyntaxError) -> list[Verdict]:
@@ -357,10 +400,10 @@ class StructureValidator:
             self._set.last_position = segment.position
             self._emit_set(out)
 
-    def _reader_checks(self, tag: str, elements: tuple[str, ...]) -> None:
+    def _reader_checks(self, tag: str, elements: tuple[str, ...], component: str = ":") -> None:
         """pyx12 ``X12Base._parse_segment`` and ``X12Reader._parse_segment``."""
         add = self._reader_errors.append
-        if all(not e for e in elements[1:]):
+        if all(not e.strip(component) for e in elements[1:]):
             add(("seg", "8", f"segment {tag or '(no id)'} is empty"))
         if not _SEG_ID.match(tag):
             add(("seg", "1", "the segment identifier is not valid"))
@@ -470,39 +513,35 @@ class StructureValidator:
                 self._seg_error(code, message, None)
 
     # -- error tree ------------------------------------------------------------------------------
-    def _make_record(self, seg_id: str, loop_id: str | None) -> _Record:
-        self._record_serial += 1
-        return _Record(
-            group=self._record_serial, seg_id=seg_id, position_in_set=self._seg_count,
-            position=self._position, loop_id=loop_id,
-            owner=self._set if self._set is not None and self._set.status is None else None,
-        )  # fmt: skip
-
-    def _new_record(self, seg_id: str, loop_id: str | None) -> None:
-        self._cursor = self._make_record(seg_id, loop_id)
+    def _record_group(self) -> int:
+        if self._cursor_group == 0:
+            self._record_serial += 1
+            self._cursor_group = self._record_serial
+        return self._cursor_group
 
     def _seg_error(self, code: str, message: str, loop_id: str | None) -> None:
         cursor = self._cursor
-        if not isinstance(cursor, _Record):
+        if not isinstance(cursor, tuple):
             return  # pyx12's envelope error nodes reject segment errors
-        owner = cursor.owner
+        seg_id, position_in_set, position, cursor_loop, owner = cursor
         if owner is None:
             if self._group is not None:
                 self._group.set_errors = True
             return
-        owner.seg_error_records.add(cursor.group)
+        group = self._record_group()
+        owner.seg_error_records.add(group)
         owner.add(
             StructureError(
-                level="segment", code=code, message=message, position=cursor.position,
-                position_in_set=cursor.position_in_set, segment_id=cursor.seg_id,
-                loop_id=cursor.loop_id or loop_id, group=cursor.group,
+                level="segment", code=code, message=message, position=position,
+                position_in_set=position_in_set, segment_id=seg_id,
+                loop_id=cursor_loop or loop_id, group=group,
             )
         )  # fmt: skip
 
     def _element_errors(
         self, node: SegNode, segment: Segment, elements: tuple[str, ...], component: str
     ) -> None:
-        if self.fast.is_valid(node, segment):
+        if node.id != "ISA" and self.fast.is_valid(node, segment):
             return
         problems = check_segment(node, elements, component)
         if not problems:
@@ -523,22 +562,24 @@ class StructureValidator:
                     else:
                         code = {2: "6"}.get(spec.ele_pos, "1")
                     self._group.element_codes.append(code)
-                    self._group.errors.append(self._element_error(problem, node, None, "group"))
+                    self._group.errors.append(self._element_error(problem, node, None, 0, "group"))
                 continue
             if cursor == "st":
                 if self._set is not None:
                     self._set.element_codes.append({1: "6", 2: "7"}.get(spec.ele_pos, "6"))
-                    self._set.add(self._element_error(problem, node, None, "set"))
+                    self._set.add(self._element_error(problem, node, None, 0, "set"))
                 continue
-            if not isinstance(cursor, _Record) or cursor.owner is None:
+            if not isinstance(cursor, tuple) or cursor[4] is None:
                 if self._group is not None:
                     self._group.set_errors = True
                 continue
-            cursor.owner.seg_error_records.add(cursor.group)
-            cursor.owner.add(self._element_error(problem, node, cursor, "element"))
+            group = self._record_group()
+            cursor[4].seg_error_records.add(group)
+            cursor[4].add(self._element_error(problem, node, cursor[1], group, "element"))
 
     def _element_error(
-        self, problem: ElementError, node: SegNode, record: _Record | None, level: Level
+        self, problem: ElementError, node: SegNode, position_in_set: int | None, group: int,
+        level: Level,
     ) -> StructureError:
         spec = problem.spec
         assert spec is not None
@@ -547,14 +588,14 @@ class StructureValidator:
             code=problem.code,
             message=problem.message,
             position=self._position,
-            position_in_set=record.position_in_set if record else self._seg_count,
+            position_in_set=position_in_set if position_in_set is not None else self._seg_count,
             segment_id=node.id,
             loop_id=node.loop_id,
             element=spec.refdes,
             element_position=spec.ele_pos,
             component_position=spec.sub_pos,
             data_element=spec.data_ele,
-            group=record.group if record else 0,
+            group=group,
             bad_value=problem.bad_value,
         )
 

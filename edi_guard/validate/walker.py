@@ -56,12 +56,12 @@ class Walker:
         self.registered: set[int] = set()
         self.key_parent = compiled.key_parent
         self.key_is_loop = compiled.key_is_loop
-        self._pending: list[_Missing] = []
-        self._errors: list[WalkError] = []
         self._tag = ""
         self._elements: tuple[str, ...] = ()
         self._component = ":"
-        self._match_cache: dict[tuple[int, str], bool] = {}
+        self._plans: dict[tuple[object, ...], _Plan] = {}
+        self._qualifier_positions: dict[str, tuple[tuple[int, int | None], ...]] = {}
+        self._checks: list[tuple[int, _Missing]] = []
 
     # -- counters ---------------------------------------------------------------------------
     def count(self, key: int) -> int:
@@ -118,35 +118,107 @@ class Walker:
             return True
         return qualifier_value(seg, self._elements, self._component) in qualifier[2]
 
+    def _plan_key(self, start: int, tag: str, elements: tuple[str, ...], component: str) -> tuple[object, ...]:
+        positions = self._qualifier_positions.get(tag)
+        if positions is None:
+            found: list[tuple[int, int | None]] = []
+            for index in self.map.by_tag.get(tag, ()):
+                qualifier = self.segs[index].qualifier
+                if qualifier is not None and qualifier[:2] not in found:
+                    found.append(qualifier[:2])
+            positions = self._qualifier_positions[tag] = tuple(found)
+        if not positions:
+            return (start, tag)
+        values: list[object] = [start, tag]
+        for index, sub in positions:
+            if index >= len(elements):
+                values.append(None)
+                continue
+            value = elements[index]
+            if sub is None:
+                values.append(value.rstrip(component) if component in value else value)
+            else:
+                values.append(value.split(component, 1)[0])
+        return tuple(values)
+
     def walk(
         self, start: int, tag: str, elements: tuple[str, ...], component: str
     ) -> tuple[int | None, list[WalkError]]:
-        """Return the matching segment node (or None) and the walk errors, in pyx12's order."""
+        """Return the matching segment node (or None) and the walk errors, in pyx12's order.
+
+        The walk's path (which nodes are looked at, which one matches) depends only on the
+        start node, the tag and the qualifier values, so it is planned once and cached; the
+        counters only decide which "missing" and "too many" errors the plan emits.
+        """
+        key = self._plan_key(start, tag, elements, component)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) > 65536:
+                self._plans.clear()  # bounded whatever the input
+            plan = self._plan(start, tag, elements, component)
+            self._plans[key] = plan
+        checks, kind, target, first = plan
+        counts = self.counts
+        pending = [m for k, m in checks if counts.get(k, 0) < 1] if checks else []
+        if kind == _SEGMENT:
+            seg = self.segs[target]
+            count = self.increment(seg.key)
+            if seg.usage != "N" and count <= seg.max_use and not pending:
+                return target, _NO_ERRORS
+            errors: list[WalkError] = []
+            if seg.usage == "N":
+                errors.append(WalkError("2", seg.id, seg.loop_id, f"{seg.id} is marked not used", False))
+            elif count > seg.max_use:
+                errors.append(
+                    WalkError("5", tag, seg.loop_id, f"{seg.id} occurs more than {seg.max_use} times", True)
+                )
+            pending = [m for m in pending if not (m.seg_id == seg.id and m.loop_id == seg.loop_id)]
+            errors += [_missing_error(m) for m in pending if m.pos != seg.pos]
+            return target, errors
+        if kind == _ENTER:
+            loop = self.loops[target]
+            errors = []
+            if loop.usage == "N":
+                errors.append(WalkError("2", self.segs[first].id, loop.id, f"loop {loop.id} is marked not used", False))
+            else:
+                self.reset_below(loop.key)
+                count = self.increment(loop.key)
+                if count > loop.max_repeat:
+                    errors.append(
+                        WalkError("4", tag, loop.id, f"loop {loop.id} occurs more than {loop.max_repeat} times", True)
+                    )
+            self.increment(self.segs[first].key)
+            if pending:
+                errors += [_missing_error(m) for m in pending]
+            return first, errors or _NO_ERRORS
+        if kind == _SILENT:
+            return None, []
+        orig = self.segs[start]
+        return None, [WalkError("1", tag, orig.loop_id, f"segment {tag} is not expected here", True)]
+
+    # -- planning (no counter is read or written here) -----------------------------------------
+    def _plan(self, start: int, tag: str, elements: tuple[str, ...], component: str) -> _Plan:
         self._tag = tag
         self._elements = elements
         self._component = component
-        self._pending = []
-        self._errors = []
+        self._checks: list[tuple[int, _Missing]] = []
         node = self.segs[start]
         loop = node.parent
         node_pos = node.pos
         while True:
-            found = self._scan(loop, node_pos, start)
+            found = self._scan(loop, node_pos)
             if found is not None:
-                return found, self._errors
+                kind, target, first = found
+                return (tuple(self._checks), kind, target, first)
             if loop < 0:
-                orig = self.segs[start]
-                self._errors.append(
-                    WalkError("1", tag, orig.loop_id, f"segment {tag} is not expected here", True)
-                )
-                return None, self._errors
+                return (tuple(self._checks), _NOT_FOUND, -1, -1)
             node_pos = self.loops[loop].pos
             loop = self.loops[loop].parent
 
     def _children(self, loop: int) -> tuple[tuple[int, bool, int], ...]:
         return self.loops[loop].children if loop >= 0 else self.map.root_children
 
-    def _scan(self, loop: int, node_pos: int, start: int) -> int | None:
+    def _scan(self, loop: int, node_pos: int) -> tuple[int, int, int] | None:
         for pos, is_loop, index in self._children(loop):
             if pos < node_pos:
                 continue
@@ -154,33 +226,16 @@ class Walker:
                 seg = self.segs[index]
                 if self._matches(seg):
                     if loop >= 0 and self._is_loop_match(self.loops[loop]):
-                        return self._goto(self.loops[loop])
-                    count = self.increment(seg.key)
-                    if seg.usage == "N":
-                        self._errors.append(
-                            WalkError("2", seg.id, seg.loop_id, f"{seg.id} is marked not used", False)
-                        )
-                    elif count > seg.max_use:
-                        self._errors.append(
-                            WalkError(
-                                "5", self._tag, seg.loop_id,
-                                f"{seg.id} occurs more than {seg.max_use} times", True,
-                            )
-                        )  # fmt: skip
-                    loop_id = seg.loop_id
-                    self._pending = [
-                        m for m in self._pending if not (m.seg_id == seg.id and m.loop_id == loop_id)
-                    ]
-                    self._flush(seg.pos)
-                    return index
-                if seg.usage == "R" and self.counts.get(seg.key, 0) < 1:
-                    self._pending.append(
-                        _Missing(seg.id, seg.loop_id, seg.pos, f"required segment {seg.id} is missing")
+                        return self._goto(self.loops[loop]) or (_SILENT, -1, -1)
+                    return (_SEGMENT, index, index)
+                if seg.usage == "R":
+                    self._checks.append(
+                        (seg.key, _Missing(seg.id, seg.loop_id, seg.pos, f"required segment {seg.id} is missing"))
                     )
             else:
                 child = self.loops[index]
                 if self._is_loop_match(child):
-                    return self._goto(child)
+                    return self._goto(child) or (_SILENT, -1, -1)
         return None
 
     def _is_loop_match(self, loop: LoopNode) -> bool:
@@ -193,21 +248,17 @@ class Walker:
             return False
         if self._matches(self.segs[loop.first_seg]):
             return True
-        if loop.usage == "R" and self.counts.get(loop.key, 0) < 1:
-            self._pending.append(
-                _Missing(
-                    loop.first_id, loop.id, loop.first_pos,
-                    f"required loop {loop.id} is missing",
-                )
-            )  # fmt: skip
+        if loop.usage == "R":
+            self._checks.append(
+                (loop.key, _Missing(loop.first_id, loop.id, loop.first_pos, f"required loop {loop.id} is missing"))
+            )
         return False
 
-    def _goto(self, loop: LoopNode) -> int | None:
+    def _goto(self, loop: LoopNode) -> tuple[int, int, int] | None:
         if not loop.first_is_loop and loop.first_seg >= 0:
             first = self.segs[loop.first_seg]
             if self._matches(first):
-                self._enter(loop, first)
-                return first.index
+                return (_ENTER, loop.index, first.index)
         for _, is_loop, index in loop.children:
             if is_loop:
                 found = self._goto(self.loops[index])
@@ -215,31 +266,11 @@ class Walker:
                     return found
         return None
 
-    def _enter(self, loop: LoopNode, first: SegNode) -> None:
-        if loop.usage == "N":
-            self._errors.append(
-                WalkError("2", first.id, loop.id, f"loop {loop.id} is marked not used", False)
-            )
-        else:
-            self.reset_below(loop.key)
-            count = self.increment(loop.key)
-            if count > loop.max_repeat:
-                self._errors.append(
-                    WalkError(
-                        "4", self._tag, loop.id,
-                        f"loop {loop.id} occurs more than {loop.max_repeat} times", True,
-                    )
-                )  # fmt: skip
-        self.increment(first.key)
-        self._flush(None)
 
-    def _flush(self, pos: int | None) -> None:
-        keep: list[_Missing] = []
-        for missing in self._pending:
-            if missing.pos != pos:
-                self._errors.append(
-                    WalkError("3", missing.seg_id, missing.loop_id, missing.message, True)
-                )
-            else:
-                keep.append(missing)
-        self._pending = keep
+_SEGMENT, _ENTER, _NOT_FOUND, _SILENT = 0, 1, 2, 3
+_NO_ERRORS: list[WalkError] = []
+_Plan = tuple[tuple[tuple[int, _Missing], ...], int, int, int]
+
+
+def _missing_error(missing: _Missing) -> WalkError:
+    return WalkError("3", missing.seg_id, missing.loop_id, missing.message, True)
