@@ -13,14 +13,16 @@ from typing import BinaryIO
 import structlog
 
 from edi_guard.atomic import AtomicFile
-from edi_guard.controls import ControlNumbers, MemoryControlNumbers
+from edi_guard.acks.control import ControlNumbers, CounterControlNumbers
 from edi_guard.errors import EdiGuardError, X12SyntaxError
 from edi_guard.gate import StructureGate
 from edi_guard.history import Hasher, MemoryHistory
 from edi_guard.outcome import ClaimOutcome
+from edi_guard.validate import ValidationResult
 from edi_guard.pipeline import CHUNK_SIZE, FileResult, FileRun, OutputPaths
 from edi_guard.policy import Policy
-from edi_guard.ptp import PtpTable, load_shipped
+from edi_guard.ptp import PtpTable
+from edi_guard.ptp import load as load_ptp
 from edi_guard.outputs import open_report_writers
 from edi_guard.rules import REGISTRY
 from edi_guard.x12.tokenizer import Tokenizer
@@ -58,9 +60,11 @@ def process(
             raise EdiGuardError("process() needs out_dir or outputs")
         outputs = OutputPaths.in_directory(Path(out_dir), stem)
     policy = policy or Policy.load(None)
-    ptp = ptp or load_shipped()
+    ptp = ptp or load_ptp(policy.ptp_table)
     history = history or MemoryHistory(Hasher(b"edi-guard-in-memory"))
-    control_numbers = control_numbers or MemoryControlNumbers()
+    # Until control numbers are persisted with the history store, seed from the clock so
+    # separate runs do not repeat each other's ISA13/GS06.
+    control_numbers = control_numbers or CounterControlNumbers(int(time.time()) % 999_999_999 or 1)
     now = now or datetime.now()
     kept: list[ClaimOutcome] = []
     with ExitStack() as stack:
@@ -135,14 +139,14 @@ def process(
             )
             written_277 = reports.finish(summary)
             outputs_written: list[Path] = []
+            wanted = {
+                "837": run.wrote_claims,
+                "277": written_277.get("277", False),
+                "999": wrote_999.get("999", False),
+                "ta1": wrote_999.get("ta1", False),
+            }
             for key, atomic in files.items():
-                keep = {
-                    "837": run.wrote_claims,
-                    "277": written_277.get("277", False),
-                    "999": wrote_999.get("999", False),
-                    "ta1": wrote_999.get("ta1", False),
-                }.get(key, True)
-                if keep:
+                if wanted.get(key, True):
                     atomic.commit()
                     outputs_written.append(atomic.path)
                 else:
@@ -151,7 +155,7 @@ def process(
             for atomic in files.values():
                 atomic.discard()
             raise
-    messages.extend(result.messages())
+    messages.extend(structure_messages(result, display))
     file_result = FileResult(
         file=display,
         sha256=digest.hexdigest(),
@@ -159,7 +163,8 @@ def process(
         written=tuple(outputs_written),
         claims=tuple(kept),
         messages=tuple(messages),
-        envelope_rejected=result.envelope_rejected,
+        envelope_rejected=result.fatal is not None
+        or any(interchange.status == "R" for interchange in result.interchanges),
     )
     log.info(
         "file_processed",
@@ -173,3 +178,31 @@ def process(
         seconds=round(time.monotonic() - started, 3),
     )
     return file_result
+
+
+def structure_messages(result: ValidationResult, display: str, *, limit: int = 3) -> list[str]:
+    """Plain words for what structure validation rejected: where, never what (no values)."""
+    messages: list[str] = []
+    if result.fatal is not None:
+        messages.append(f"{display}: {result.fatal}")
+    for interchange in result.interchanges:
+        if interchange.status != "A":
+            messages.append(
+                f"{display}: interchange {interchange.isa_control}: "
+                f"TA1 {interchange.status} (note {interchange.ta1_note})"
+            )
+        for group in interchange.groups:
+            for verdict in group.sets:
+                if verdict.status == "A":
+                    continue
+                word = "rejected" if verdict.status == "R" else "accepted with errors"
+                messages.append(
+                    f"{display}: transaction set {verdict.st_control}: {word} "
+                    f"({verdict.error_count} errors)"
+                )
+                for error in verdict.errors[:limit]:
+                    where = f", {error.element}" if error.element else ""
+                    messages.append(
+                        f"  segment {error.position} ({error.segment_id}{where}): {error.message}"
+                    )
+    return messages

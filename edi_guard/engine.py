@@ -8,7 +8,7 @@ decision says so, for the pipeline to log.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -55,9 +55,13 @@ def evaluate(
     policy: Policy,
     ptp: PtpTable,
     history: HistoryView,
-    beneficiary_key: str,
+    beneficiary_key: str | Callable[[Claim], str],
 ) -> ClaimDecision:
-    """Run every enabled rule of ``registry`` on ``unit``."""
+    """Run every enabled rule of ``registry`` on ``unit``.
+
+    ``beneficiary_key`` is the keyed hash itself, or a function computing it from the mapped
+    claim (so the caller need not map the claim twice).
+    """
     try:
         received = map_claim(unit)
     except MappingError as error:
@@ -70,7 +74,8 @@ def evaluate(
         )
         return ClaimDecision(unit.position, "rejected", (finding,), None, None, unit.segments)
     payer_policy = policy.for_payer(received.payer.identifier)
-    context = RuleContext(payer_policy, ptp, history, beneficiary_key)
+    key = beneficiary_key if isinstance(beneficiary_key, str) else beneficiary_key(received)
+    context = RuleContext(payer_policy, ptp, history, key)
     claim = received
     segments = unit.segments
     findings: list[Finding] = []

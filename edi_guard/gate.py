@@ -10,8 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from edi_guard.errors import X12SyntaxError
-from edi_guard.validate import StructureValidator, ValidationResult
-from edi_guard.validate import Verdict as Verdict
+from edi_guard.validate import (
+    GroupVerdict,
+    InterchangeVerdict,
+    SetVerdict,
+    StructureValidator,
+    ValidationResult,
+    Verdict,
+)
 from edi_guard.x12.segment import Segment
 
 
@@ -26,7 +32,9 @@ class StructureGate:
     _interchange_status: str = "A"
 
     def feed(self, segment: Segment) -> None:
-        self._take(self.validator.feed(segment))
+        verdicts = self.validator.feed(segment)
+        if verdicts:
+            self._take(verdicts)
 
     def fail(self, error: X12SyntaxError) -> None:
         self._take(self.validator.fail(error))
@@ -39,6 +47,7 @@ class StructureGate:
         return self.validator.result
 
     def set_accepted(self, set_index: int) -> bool:
+        """IK5 A or E: the set's claims may go out (E: accepted with errors)."""
         return self._set_status.get(set_index, "R") != "R"
 
     def group_accepted(self, ge: Segment) -> bool:
@@ -54,14 +63,13 @@ class StructureGate:
 
     def _take(self, verdicts: list[Verdict]) -> None:
         for verdict in verdicts:
-            level = verdict.level
-            if level == "set":
+            if isinstance(verdict, SetVerdict):
                 self._sets_seen += 1
                 self._set_status[self._sets_seen] = verdict.status
                 self._group_sets.append(self._sets_seen)
-            elif level == "group":
+            elif isinstance(verdict, GroupVerdict):
                 self._group_status = verdict.status
                 self._last_group_sets = self._group_sets
                 self._group_sets = []
-            elif level == "interchange":
+            elif isinstance(verdict, InterchangeVerdict):
                 self._interchange_status = verdict.status

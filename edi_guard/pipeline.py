@@ -34,7 +34,7 @@ from edi_guard.history.pending import PendingHistory
 from edi_guard.model.claim import Claim, Party
 from edi_guard.outcome import ClaimOutcome, LineEcho, SetContext, Summary
 from edi_guard.policy import Policy
-from edi_guard.ptp import PtpTable, load_shipped
+from edi_guard.ptp import PtpTable
 from edi_guard.rules import REGISTRY
 from edi_guard.rules.base import Finding, Outcome, Rule
 from edi_guard.x12.segment import Segment
@@ -265,7 +265,9 @@ class FileRun:
             self._corrected.interchange(item)
         elif kind is BlockKind.INTERCHANGE_TRAILER:
             self._close_open_set()
-            self._end_interchange(accepted=self._gate.interchange_accepted(item.first))
+            accepted = self._gate.interchange_accepted(item.first)
+            self._corrected.interchange_trailer(item, accepted=accepted)
+            self._end_interchange(accepted=accepted)
 
     def _open_set(self, block: Block) -> None:
         self._set_index += 1
@@ -292,12 +294,11 @@ class FileRun:
 
     def _end_interchange(self, *, accepted: bool) -> None:
         self._close_open_set()
-        if not accepted:
+        if accepted:
+            self._history.commit()
+        else:
             self.totals.interchanges_rejected += 1
             self._corrected.abandon()
-        else:
-            self._history.commit()
-        if not accepted:
             self._history.discard()
         rejected_sets = self._rejected_sets
         for set_index, outcome in self._spool.drain():
@@ -333,22 +334,13 @@ class FileRun:
         self._spool.put(self._set_index, outcome)
 
     def _decide(self, unit: ClaimUnit) -> ClaimDecision:
-        key = ""
-        try:
-            # The key needs only the subscriber and patient blocks; mapping errors there are
-            # reported by the engine when it maps the claim.
-            from edi_guard.model.mapping import map_claim
-
-            key = self._hasher.beneficiary(map_claim(unit))
-        except EdiGuardError:
-            key = ""
         return evaluate(
             unit,
             registry=self._registry,
             policy=self._policy,
             ptp=self._ptp,
             history=self._history,
-            beneficiary_key=key,
+            beneficiary_key=self._hasher.beneficiary,
         )
 
     def _record_sessions(self, claim: Claim) -> None:

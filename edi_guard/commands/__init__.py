@@ -7,7 +7,11 @@ import importlib
 import click
 
 # module name -> command object name. Listed explicitly so the CLI's surface is visible here.
-COMMANDS: tuple[tuple[str, str], ...] = (("check", "check"), ("fix", "fix"))
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("check", "check"),
+    ("fix", "fix"),
+    ("ptp", "ptp"),
+)
 
 
 def register(group: click.Group) -> None:

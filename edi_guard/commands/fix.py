@@ -11,7 +11,7 @@ from edi_guard.api import process
 from edi_guard.errors import EdiGuardError
 from edi_guard.history import Hasher, MemoryHistory
 from edi_guard.policy import Policy
-from edi_guard.ptp import load_shipped
+from edi_guard.ptp import load as load_ptp
 
 USAGE_ERROR = 2
 
@@ -42,7 +42,7 @@ def fix(inputs: tuple[Path, ...], out_dir: Path, policy_path: Path | None, log_f
         policy = Policy.load(policy_path)
     except EdiGuardError as error:
         raise click.UsageError(str(error)) from None
-    ptp = load_shipped()
+    ptp = load_ptp(policy.ptp_table)
     # One history for the whole run: a fourth session in a later file of the same run counts.
     history = MemoryHistory(Hasher(b"edi-guard-run"))
     exit_code = 0
