@@ -12,19 +12,19 @@ from typing import BinaryIO
 
 import structlog
 
-from edi_guard.atomic import AtomicFile
 from edi_guard.acks.control import ControlNumbers, CounterControlNumbers
+from edi_guard.atomic import AtomicFile
 from edi_guard.errors import EdiGuardError, X12SyntaxError
 from edi_guard.gate import StructureGate
 from edi_guard.history import Hasher, MemoryHistory
 from edi_guard.outcome import ClaimOutcome
-from edi_guard.validate import ValidationResult
+from edi_guard.outputs import open_report_writers
 from edi_guard.pipeline import CHUNK_SIZE, FileResult, FileRun, OutputPaths
 from edi_guard.policy import Policy
 from edi_guard.ptp import PtpTable
 from edi_guard.ptp import load as load_ptp
-from edi_guard.outputs import open_report_writers
 from edi_guard.rules import REGISTRY
+from edi_guard.validate import ValidationResult
 from edi_guard.x12.tokenizer import Tokenizer
 
 log = structlog.get_logger("edi_guard")
@@ -72,7 +72,9 @@ def process(
             try:
                 stream: BinaryIO = stack.enter_context(Path(source).open("rb"))
             except OSError as error:
-                raise EdiGuardError(f"{display}: cannot read the input ({error.strerror})") from None
+                raise EdiGuardError(
+                    f"{display}: cannot read the input ({error.strerror})"
+                ) from None
         else:
             stream = source
         files = {
@@ -134,9 +136,7 @@ def process(
                 run.fail(error)
             summary = run.totals.summary()
             result = gate.result
-            wrote_999 = reports.write_acks(
-                result, ack999=files["999"].file, ta1=files["ta1"].file
-            )
+            wrote_999 = reports.write_acks(result, ack999=files["999"].file, ta1=files["ta1"].file)
             written_277 = reports.finish(summary)
             outputs_written: list[Path] = []
             wanted = {

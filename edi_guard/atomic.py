@@ -31,7 +31,7 @@ class AtomicFile:
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
-        os.replace(self._temporary, self.path)
+        self._temporary.replace(self.path)
         self._done = True
 
     def discard(self, *, remove_existing: bool = False) -> None:

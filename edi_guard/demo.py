@@ -38,9 +38,7 @@ def main() -> int:
     history = MemoryHistory(Hasher(b"edi-guard-demo"))
     for path in inputs:
         print(f"{path.relative_to(REPO)}:")
-        result = process(
-            path, out_dir=OUT, history=history, on_claim=lambda o: print(_describe(o))
-        )
+        result = process(path, out_dir=OUT, history=history, on_claim=lambda o: print(_describe(o)))
         s = result.summary
         print(
             f"  => {s.claims_in} claims: {s.claims_accepted} accepted, "

@@ -89,7 +89,7 @@ def evaluate(
                 edited = apply_edits(segments, result.edits)
                 claim = map_claim(ClaimUnit(unit.context, edited, unit.position))
                 segments = edited
-        except Exception as error:  # noqa: BLE001 - a crashing rule must reject, never pass
+        except Exception as error:
             crashed.append(rule.code)
             findings.append(
                 rule.finding(

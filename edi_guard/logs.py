@@ -16,8 +16,21 @@ from typing import Any, Literal
 import structlog
 
 FORBIDDEN_KEYS = frozenset(
-    {"claim_id", "clm01", "name", "first_name", "last_name", "member_id", "birth_date",
-     "dob", "address", "diagnosis", "diagnoses", "patient", "subscriber"}
+    {
+        "claim_id",
+        "clm01",
+        "name",
+        "first_name",
+        "last_name",
+        "member_id",
+        "birth_date",
+        "dob",
+        "address",
+        "diagnosis",
+        "diagnoses",
+        "patient",
+        "subscriber",
+    }
 )
 
 

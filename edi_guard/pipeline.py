@@ -24,21 +24,18 @@ from typing import IO, BinaryIO
 import structlog
 
 from edi_guard.assemble import Assembler, Block, BlockKind, ClaimUnit, Item
-from edi_guard.atomic import AtomicFile
 from edi_guard.corrected import CorrectedWriter
 from edi_guard.engine import ClaimDecision, evaluate
-from edi_guard.errors import EdiGuardError, X12SyntaxError
-from edi_guard.gate import StructureGate, Verdict
-from edi_guard.history import Hasher, MemoryHistory
+from edi_guard.errors import X12SyntaxError
+from edi_guard.gate import StructureGate
+from edi_guard.history import MemoryHistory
 from edi_guard.history.pending import PendingHistory
 from edi_guard.model.claim import Claim, Party
 from edi_guard.outcome import ClaimOutcome, LineEcho, SetContext, Summary
 from edi_guard.policy import Policy
 from edi_guard.ptp import PtpTable
-from edi_guard.rules import REGISTRY
 from edi_guard.rules.base import Finding, Outcome, Rule
 from edi_guard.x12.segment import Segment
-from edi_guard.x12.tokenizer import Tokenizer
 
 log = structlog.get_logger("edi_guard")
 
@@ -159,7 +156,7 @@ class _Spool:
     def drain(self) -> Iterator[tuple[int, ClaimOutcome]]:
         self.file.seek(0)
         for _ in range(self.count):
-            yield pickle.load(self.file)  # noqa: S301 - our own spool, written just above
+            yield pickle.load(self.file)
         self.file.seek(0)
         self.file.truncate()
         self.count = 0
@@ -195,7 +192,6 @@ class FileRun:
         self._set_open = False
         self._set_context: SetContext | None = None
         self._rejected_sets: set[int] = set()
-        self._set_verdict_pending: Verdict | None = None
         self._group_accepted = True
         self._interchange_open = False
         self._isa: Segment | None = None
@@ -323,12 +319,16 @@ class FileRun:
         if decision.crashed_rules:
             self.crashed_rules.extend(decision.crashed_rules)
             log.error(
-                "rule_crashed", file=self.name, claim_position=unit.position,
+                "rule_crashed",
+                file=self.name,
+                claim_position=unit.position,
                 rules=list(decision.crashed_rules),
             )
         if decision.rejected:
             log.info(
-                "claim_rejected", file=self.name, claim_position=unit.position,
+                "claim_rejected",
+                file=self.name,
+                claim_position=unit.position,
                 rules=sorted({f.rule for f in decision.findings if f.outcome is Outcome.REJECT}),
             )
         self._spool.put(self._set_index, outcome)
@@ -376,8 +376,11 @@ def _party(segment: Segment | None, entity: str) -> Party:
     if segment is None:
         return Party(entity, "")
     return Party(
-        segment.element(1), segment.element(3), segment.element(4),
-        segment.element(8), segment.element(9),
+        segment.element(1),
+        segment.element(3),
+        segment.element(4),
+        segment.element(8),
+        segment.element(9),
     )
 
 
@@ -425,8 +428,9 @@ def _outcome(unit: ClaimUnit, decision: ClaimDecision, context: SetContext | Non
         place_of_service=received.place_of_service,
         is_tpi=any(line.code in TPI_CODES for line in received.lines),
         context=set_context,
-        patient=Party("QC", patient.last_name, patient.first_name, "MI",
-                      received.subscriber.identifier),
+        patient=Party(
+            "QC", patient.last_name, patient.first_name, "MI", received.subscriber.identifier
+        ),
         member_id=received.subscriber.identifier,
         clearinghouse_trace=received.clearinghouse_trace,
         first_service_date=min(dates) if dates else None,

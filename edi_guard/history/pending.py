@@ -27,9 +27,7 @@ class PendingHistory:
         if not pending:
             return committed
         seen = {(s.service_date, s.claim_id_digest) for s in committed}
-        extra = [
-            Session(day, digest) for _, digest, day in pending if (day, digest) not in seen
-        ]
+        extra = [Session(day, digest) for _, digest, day in pending if (day, digest) not in seen]
         return (*committed, *extra)
 
     def claim_digest(self, claim_id: str) -> str:

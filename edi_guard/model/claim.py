@@ -93,7 +93,11 @@ class ServiceLine:
     """File positions of every segment of the line, LX first."""
 
     def __post_init__(self) -> None:
-        if self.service_date and self.service_date_end and self.service_date_end < self.service_date:
+        if (
+            self.service_date
+            and self.service_date_end
+            and self.service_date_end < self.service_date
+        ):
             raise ValueError("a service date range cannot end before it starts")
 
     @property

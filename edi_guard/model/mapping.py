@@ -29,29 +29,34 @@ def to_decimal(segment: Segment, reference: str, *, required: bool = True) -> De
     value = segment.get(reference)
     if not value:
         if required:
-            raise MappingError("expected an amount, found nothing", position=segment.position,
-                               reference=reference)
+            raise MappingError(
+                "expected an amount, found nothing", position=segment.position, reference=reference
+            )
         return None
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise MappingError("expected a decimal number", position=segment.position,
-                           reference=reference) from None
+        raise MappingError(
+            "expected a decimal number", position=segment.position, reference=reference
+        ) from None
     if not number.is_finite():
-        raise MappingError("expected a finite decimal number", position=segment.position,
-                           reference=reference)
+        raise MappingError(
+            "expected a finite decimal number", position=segment.position, reference=reference
+        )
     return number
 
 
 def to_date(segment: Segment, reference: str, value: str) -> date:
     if len(value) != 8 or not value.isdigit():
-        raise MappingError("expected a CCYYMMDD date", position=segment.position,
-                           reference=reference)
+        raise MappingError(
+            "expected a CCYYMMDD date", position=segment.position, reference=reference
+        )
     try:
         return date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
-        raise MappingError("expected a calendar date", position=segment.position,
-                           reference=reference) from None
+        raise MappingError(
+            "expected a calendar date", position=segment.position, reference=reference
+        ) from None
 
 
 def party(segment: Segment) -> Party:
@@ -137,9 +142,7 @@ class _LineBuilder:
             modifiers=tuple(modifier for modifier in composite[2:6] if modifier),
             description=composite[6],
         )
-        pointers = tuple(
-            int(pointer) for pointer in sv1.components(7) if pointer.isdigit()
-        )
+        pointers = tuple(int(pointer) for pointer in sv1.components(7) if pointer.isdigit())
         charge = to_decimal(sv1, "SV102")
         assert charge is not None
         start, end = self.dates if self.dates else (None, None)

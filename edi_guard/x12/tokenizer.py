@@ -113,9 +113,7 @@ class Tokenizer:
         raw = available[:TERMINATOR_INDEX]
         self._position += 1
         self._seen_anything = True
-        out.append(
-            Segment("ISA", raw, delimiters, self._position, offset, buffer[start:begin])
-        )
+        out.append(Segment("ISA", raw, delimiters, self._position, offset, buffer[start:begin]))
         self._delimiters = delimiters
         return begin + ISA_LENGTH
 
