@@ -493,12 +493,12 @@ def _nth(i: int) -> ClaimOutcome:
     return outcome(f"PCN{i}", i + 1, status, findings, set_context=set_context)
 
 
-def _peak_memory(count: int, **options: int) -> int:
+def _peak_memory(count: int, *, spool_memory: int) -> int:
     items = [_nth(i) for i in range(count)]  # built before tracing: not the writer's memory
     with tempfile.TemporaryFile() as sink:
         tracemalloc.start()
         try:
-            writer = Ack277Writer(sink, envelope(), **options)
+            writer = Ack277Writer(sink, envelope(), spool_memory=spool_memory)
             for item in items:
                 writer.add(item)
             assert writer.finish(summary_of([]))
@@ -524,3 +524,39 @@ def test_a_few_hundred_claims_validate(tmp_path: Path) -> None:
     validate(tmp_path, data)
     segments = parse(data)
     assert len([s for s in segments if s[:2] == ["TRN", "2"] and s[2].startswith("PCN")]) == 300
+
+
+def test_status_codes_pyx12_does_not_know_are_named_in_stc12(tmp_path: Path) -> None:
+    frequency = Finding(
+        "TPI009", Outcome.REJECT, "fourth TPI session in 365 days", stc=("A3:779", "A3:259")
+    )
+    specificity = Finding(
+        "TPI020", Outcome.REJECT, "M79.1 is not billable", line="2", stc=("A7:772",)
+    )
+    modern = Finding("TPI999", Outcome.CORRECT, "fixed", stc=("A7:779",))
+    items = [
+        outcome("PCN1", 1, "rejected", (frequency,)),
+        outcome("PCN2", 2, "rejected", (specificity,), rejected_lines=(NOC_LINE,)),
+        outcome("PCN3", 3, "corrected", (modern, UNITS_CORRECTED)),
+    ]
+    data = write_277(items)
+    assert data is not None
+    validate(tmp_path, data)
+    blocks = claim_blocks(parse(data))
+    first = next(s for s in blocks["PCN1"] if s[0] == "STC")
+    assert first[1] == "A3:259"
+    assert first[12] == "TPI009 (STATUS 779) - fourth TPI session in 365 days"
+    second = [s for s in blocks["PCN2"] if s[0] == "STC"]
+    assert [s[1] for s in second] == ["A7:21", "A7:21"]
+    third = next(s for s in blocks["PCN3"] if s[0] == "STC")
+    assert third[10:12] == ["A0:748", "A0:476"]
+
+
+def test_a_current_code_list_sends_every_code() -> None:
+    frequency = Finding("TPI009", Outcome.REJECT, "fourth session", stc=("A3:779", "A3:259"))
+    sink = io.BytesIO()
+    writer = Ack277Writer(sink, envelope(), status_codes={"779", "259"})
+    writer.add(outcome("PCN1", 1, "rejected", (frequency,)))
+    assert writer.finish(summary_of([]))
+    stc = next(s for s in parse(sink.getvalue()) if s[0] == "STC" and s[3] == "U")
+    assert (stc[1], stc[10]) == ("A3:779", "A3:259")

@@ -24,6 +24,14 @@ candidate (``:`` becomes ``-``, the others a space), so it cannot sway the choic
 So a CLM01 such as ``A*1`` comes back exactly in TRN02. Only when every candidate of a
 delimiter occurs in the data is that character replaced by ``?`` where it occurs in a value.
 
+Status codes: pyx12 4.0.0 checks STC composites against its own copy of code list 508
+(``codes.xml``, ``claim_status``), which ends at 771. Newer codes the catalog uses (772
+greatest specificity, 779 same or similar service...) would make the 277CA invalid under it,
+so by default a composite whose status code that list lacks is left out; the finding's STC12
+text names it (``TPI009 (STATUS 779) - ...``) and the claim keeps its other codes, or the
+rule's category with 21 (missing or invalid information). Pass ``status_codes`` with a
+current list to send such codes.
+
 Values: non-ASCII letters lose their accents (NFKD), characters outside the X12 5010
 extended set become ``?`` (control characters a space), values are trimmed and cut to the
 element's maximum length, and a required value that is empty becomes ``UNKNOWN`` (the
@@ -35,16 +43,21 @@ from __future__ import annotations
 import re
 import shutil
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
+from importlib.resources import files
 from tempfile import SpooledTemporaryFile
 from typing import BinaryIO
+
+from lxml import etree
 
 from edi_guard.model.claim import Party
 from edi_guard.outcome import ClaimOutcome, LineEcho, Summary
 from edi_guard.reports._protocol import ReportWriter
+from edi_guard.reports.errors import ReportError
 from edi_guard.rules.base import Finding, Outcome
 
 # Placeholders for the delimiters while spooling: control characters, which x12_text never
@@ -77,7 +90,9 @@ UNKNOWN = "UNKNOWN"
 
 # Category codes (code list 507) and what goes with them (acks.md).
 REJECT_CATEGORIES = frozenset({"A3", "A6", "A7", "A8"})
-FALLBACK_REJECT = ("A3", "21")
+GENERIC_STATUS = "21"
+"""Missing or invalid information: the status when a finding's own codes cannot be sent."""
+FALLBACK_REJECT = ("A3", GENERIC_STATUS)
 """For a rejecting finding without a status composite: returned as unprocessable, missing or
 invalid information; the finding's message goes to STC12."""
 RECEIVED = ("A1", "19")
@@ -91,7 +106,18 @@ _SPOOL_MEMORY = 1 << 20
 _COPY_CHUNK = 1 << 16
 
 
-class Ack277Error(ValueError):
+@cache
+def pyx12_status_codes() -> frozenset[str]:
+    """Code list 508 as pyx12 4.0.0 knows it (its ``map/codes.xml``, ``claim_status``)."""
+    path = files("pyx12").joinpath("map", "codes.xml")
+    tree = etree.fromstring(path.read_bytes(), etree.XMLParser(resolve_entities=False))
+    for codeset in tree.iterfind("codeset"):
+        if codeset.findtext("id") == "claim_status":
+            return frozenset(code.text for code in codeset.iter("code") if code.text)
+    raise ReportError("pyx12's codes.xml has no claim_status code list")
+
+
+class Ack277Error(ReportError, ValueError):
     """An :class:`AckEnvelope` value that cannot go into an ISA or GS."""
 
 
@@ -258,11 +284,20 @@ class Ack277Writer(ReportWriter):
     """
 
     def __init__(
-        self, sink: BinaryIO, envelope: AckEnvelope, *, spool_memory: int = _SPOOL_MEMORY
+        self,
+        sink: BinaryIO,
+        envelope: AckEnvelope,
+        *,
+        spool_memory: int = _SPOOL_MEMORY,
+        status_codes: Collection[str] | None = None,
     ) -> None:
         """``spool_memory``: bytes each of the three spools keeps in memory before it rolls
-        over to a temporary file (so at most about three times that, whatever the size)."""
+        over to a temporary file (so at most about three times that, whatever the size).
+        ``status_codes``: the code list 508 codes the receiver knows; None means pyx12's."""
         self._sink = sink
+        self._codes = _Codes(
+            frozenset(status_codes) if status_codes is not None else pyx12_status_codes()
+        )
         self._envelope = envelope
         self._today = _d8(envelope.created.date())
         self._document = _new_spool(spool_memory)
@@ -507,7 +542,9 @@ class Ack277Writer(ReportWriter):
 
     def _accepted_status(self, outcome: ClaimOutcome) -> Iterable[str]:
         corrections = [f for f in outcome.findings if f.outcome is Outcome.CORRECT]
-        codes = list(dict.fromkeys(code for f in corrections if (code := _status_code(f))))
+        codes = list(
+            dict.fromkeys(code for f in corrections if (code := self._codes.status_code(f)))
+        )
         forwarded = (*FORWARDED, self._envelope.forward_entity)
         charge = x12_amount(outcome.charge_in)
         notes = [*_notes("CORRECTED", corrections), *_notes("WARNING", _warnings(outcome))]
@@ -528,9 +565,10 @@ class Ack277Writer(ReportWriter):
             yield segment("STC", FALLBACK_REJECT, self._today, "U", charge)
             return
         for finding in rejecting:
-            composites = _reject_composites(finding)
+            composites, dropped = self._codes.reject_composites(finding)
             where = f" LINE {finding.line}" if finding.line is not None else ""
-            text = plain_text(f"{finding.rule}{where} - {finding.message}", 264)
+            unsent = f" (STATUS {' '.join(dropped)})" if dropped else ""
+            text = plain_text(f"{finding.rule}{where}{unsent} - {finding.message}", 264)
             yield segment(
                 "STC",
                 composites[0],
@@ -551,9 +589,9 @@ class Ack277Writer(ReportWriter):
         rejecting = [f for f in outcome.findings if f.outcome is Outcome.REJECT]
         for line in outcome.rejected_lines:
             named = [f for f in rejecting if f.line == line.line_number] or rejecting
-            composites = list(dict.fromkeys(c for f in named for c in _reject_composites(f))) or [
-                FALLBACK_REJECT
-            ]
+            composites = list(
+                dict.fromkeys(c for f in named for c in self._codes.reject_composites(f)[0])
+            ) or [FALLBACK_REJECT]
             yield segment(
                 "SVC",
                 _procedure(line),
@@ -648,26 +686,40 @@ def _totals_segments(totals: _Totals, qualifiers: tuple[str, str]) -> Iterable[s
         yield segment("AMT", "YY", x12_amount(totals.rejected_amount))
 
 
-def _status_code(finding: Finding) -> str:
-    """The status code (code list 508) of the finding's first composite, '' when none."""
-    if not finding.stc:
-        return ""
-    parts = _composite(finding.stc[0])
-    return parts[1] if len(parts) > 1 else ""
+@dataclass(frozen=True, slots=True)
+class _Codes:
+    """Finding STC codes -> the composites the 277CA sends (see the module docstring)."""
 
+    known: frozenset[str]
 
-def _reject_composites(finding: Finding) -> list[tuple[str, ...]]:
-    """Up to three composites of a rejecting finding; a category that does not reject
-    (anything but A3/A6/A7/A8) becomes A3, a finding without codes gets A3:21."""
-    composites: list[tuple[str, ...]] = []
-    for code in finding.stc[:3]:
-        parts = _composite(code)
-        if len(parts) < 2 or not parts[0] or not parts[1]:
-            continue
-        if parts[0] not in REJECT_CATEGORIES:
-            parts = ("A3", *parts[1:])
-        composites.append(parts)
-    return composites or [FALLBACK_REJECT]
+    def status_code(self, finding: Finding) -> str:
+        """The known status code of the finding's first composite, '' when none."""
+        if not finding.stc:
+            return ""
+        parts = _composite(finding.stc[0])
+        return parts[1] if len(parts) > 1 and parts[1] in self.known else ""
+
+    def reject_composites(self, finding: Finding) -> tuple[list[tuple[str, ...]], list[str]]:
+        """Up to three composites of a rejecting finding, and the status codes left out.
+
+        A category that does not reject (anything but A3/A6/A7/A8) becomes A3; a finding
+        left with no code gets its category (or A3) with 21.
+        """
+        composites: list[tuple[str, ...]] = []
+        dropped: list[str] = []
+        category = ""
+        for code in finding.stc[:3]:
+            parts = _composite(code)
+            if len(parts) < 2 or not parts[0] or not parts[1]:
+                continue
+            if parts[0] not in REJECT_CATEGORIES:
+                parts = ("A3", *parts[1:])
+            category = category or parts[0]
+            if parts[1] in self.known:
+                composites.append(parts)
+            else:
+                dropped.append(parts[1])
+        return composites or [(category or "A3", GENERIC_STATUS)], dropped
 
 
 def _warnings(outcome: ClaimOutcome) -> list[Finding]:
