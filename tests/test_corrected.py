@@ -347,7 +347,7 @@ def test_a_dropped_line_renumbers_lx_and_recomputes_clm02() -> None:
 
 
 @pytest.mark.slow
-def test_corrected_files_validate_under_pyx12(example_837p: bytes) -> None:
+def test_corrected_files_validate_under_pyx12() -> None:
     """The inputs validate clean, and so do their corrected versions."""
     big = make_837(sets=[CLAIMS, [THREE_LINES, B1]])
     cases = [
