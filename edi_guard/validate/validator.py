@@ -130,6 +130,8 @@ class StructureValidator:
         self._cursor: _Cursor | str | None = None
         self._cursor_group = 0  # the record's group number, assigned at its first error
         self._valid_tags: dict[str, bool] = {}
+        self._segs = self.map.segs
+        self._segments = 0
         self._extra_tags = self.extra.tags
         self._record_serial = 0
         self._reader_errors: list[tuple[str, str, str]] = []  # (level, code, message)
@@ -148,49 +150,59 @@ class StructureValidator:
     # -- public --------------------------------------------------------------------------------
     @property
     def result(self) -> ValidationResult:
+        self._result.segments = self._segments
         return self._result
 
     def feed(self, segment: Segment) -> list[Verdict]:
-        self._position = segment.position
-        self._result.segments += 1
+        self._position = position = segment.position
+        self._segments += 1
         tag = segment.tag
         raw = segment.raw
         delimiters = segment.delimiters
         lead = segment.lead
         if lead and lead.lstrip(b"\r\n").startswith(b" "):
             self._reader_errors.append(("seg", "1", "the segment starts with a space"))
-        if raw.endswith(delimiters.element):
+        separator = delimiters.element
+        if raw.endswith(separator):
             self._reader_errors.append(("seg", "SEG1", "the segment ends with an element separator"))
-        if tag in _SPECIAL or self._group is None or not self._group.supported or self._node < 0:
+        if tag in _SPECIAL or not self._hot:
             return self._feed_special(segment, tag)
         # A segment inside a transaction set: the hot path.
-        if len(raw.rstrip(delimiters.element + delimiters.component)) == len(tag):
+        component = delimiters.component
+        if len(raw.rstrip(separator + component)) == len(tag):
             self._reader_errors.append(("seg", "8", f"segment {tag or '(no id)'} is empty"))
         valid_tag = self._valid_tags.get(tag)
         if valid_tag is None:
             valid_tag = self._valid_tags[tag] = _SEG_ID.match(tag) is not None
         if not valid_tag:
             self._reader_errors.append(("seg", "1", "the segment identifier is not valid"))
-        self._seg_count += 1
-        elements = segment.elements
-        component = delimiters.component_str
-        found, walk_errors = self.walker.walk(self._node, tag, elements, component)
+        self._seg_count = seg_count = self._seg_count + 1
+        walker = self.walker
+        key = walker.raw_key(self._node, tag, raw, separator, component)
+        if key is None:
+            found, walk_errors = walker.walk(self._node, tag, segment.elements, delimiters.component_str)
+        else:
+            found, walk_errors = walker.walk(self._node, tag, (), "", key, segment)
         if walk_errors:
             self._apply_walk_errors(walk_errors)
         if found is None:
             return []
         self._node = found
-        node = self.map.segs[found]
-        self._cursor = (tag, self._seg_count, self._position, node.loop_id, self._open_set_or_none())
+        node = self._segs[found]
+        self._cursor = (tag, seg_count, position, node.loop_id, self._set)
         self._cursor_group = 0
         if self._reader_errors:
             self._pop_reader_errors()
         if not self.fast.is_valid(node, segment):
-            self._element_errors(node, segment, elements, component)
-        check = self._extra_tags.get(tag)
-        if check is not None:
+            self._element_errors(node, segment, segment.elements, delimiters.component_str)
+        if tag in self._extra_tags:
             self._run_extra(segment, node)
         return []
+
+    @property
+    def _hot(self) -> bool:
+        group = self._group
+        return group is not None and group.supported and self._node >= 0 and self._set is not None and self._set.status is None
 
     def _open_set_or_none(self) -> _Set | None:
         current = self._set

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from edi_guard.validate.compiler import CompiledMap, LoopNode, SegNode
+from edi_guard.x12.segment import Segment
 
 
 class WalkError(NamedTuple):
@@ -62,6 +63,7 @@ class Walker:
         self._plans: dict[tuple[object, ...], _Plan] = {}
         self._qualifier_positions: dict[str, tuple[tuple[int, int | None], ...]] = {}
         self._checks: list[tuple[int, _Missing]] = []
+        self._raw_modes: dict[str, int] = {}
 
     # -- counters ---------------------------------------------------------------------------
     def count(self, key: int) -> int:
@@ -79,6 +81,13 @@ class Walker:
 
     def _register(self, key: int) -> None:
         parent = self.key_parent[key]
+        if parent in self.registered:
+            bucket = self.touched.get(parent)
+            if bucket is None:
+                self.touched[parent] = [key]
+            else:
+                bucket.append(key)
+            return
         while parent >= 0:
             bucket = self.touched.get(parent)
             if bucket is None:
@@ -119,14 +128,7 @@ class Walker:
         return qualifier_value(seg, self._elements, self._component) in qualifier[2]
 
     def _plan_key(self, start: int, tag: str, elements: tuple[str, ...], component: str) -> tuple[object, ...]:
-        positions = self._qualifier_positions.get(tag)
-        if positions is None:
-            found: list[tuple[int, int | None]] = []
-            for index in self.map.by_tag.get(tag, ()):
-                qualifier = self.segs[index].qualifier
-                if qualifier is not None and qualifier[:2] not in found:
-                    found.append(qualifier[:2])
-            positions = self._qualifier_positions[tag] = tuple(found)
+        positions = self._positions(tag)
         if not positions:
             return (start, tag)
         values: list[object] = [start, tag]
@@ -141,8 +143,39 @@ class Walker:
                 values.append(value.split(component, 1)[0])
         return tuple(values)
 
+    def raw_key(self, start: int, tag: str, raw: bytes, separator: bytes, component: bytes) -> tuple[object, ...] | None:
+        """The plan key from raw bytes, for tags whose only qualifier is element 01 (or none)."""
+        mode = self._raw_modes.get(tag)
+        if mode is None:
+            positions = self._positions(tag)
+            mode = 0 if not positions else (1 if positions == ((1, None),) else (2 if positions == ((1, 1),) else 3))
+            self._raw_modes[tag] = mode
+        if mode == 0:
+            return (start, tag)
+        if mode == 3:
+            return None
+        parts = raw.split(separator, 2)
+        if len(parts) < 2:
+            return (start, tag, None)
+        value = parts[1]
+        if component in value:
+            value = value.rstrip(component) if mode == 1 else value.split(component, 1)[0]
+        return (start, tag, value.decode("latin-1"))
+
+    def _positions(self, tag: str) -> tuple[tuple[int, int | None], ...]:
+        positions = self._qualifier_positions.get(tag)
+        if positions is None:
+            found: list[tuple[int, int | None]] = []
+            for index in self.map.by_tag.get(tag, ()):
+                qualifier = self.segs[index].qualifier
+                if qualifier is not None and qualifier[:2] not in found:
+                    found.append(qualifier[:2])
+            positions = self._qualifier_positions[tag] = tuple(found)
+        return positions
+
     def walk(
-        self, start: int, tag: str, elements: tuple[str, ...], component: str
+        self, start: int, tag: str, elements: tuple[str, ...], component: str,
+        key: tuple[object, ...] | None = None, source: Segment | None = None,
     ) -> tuple[int | None, list[WalkError]]:
         """Return the matching segment node (or None) and the walk errors, in pyx12's order.
 
@@ -150,20 +183,31 @@ class Walker:
         start node, the tag and the qualifier values, so it is planned once and cached; the
         counters only decide which "missing" and "too many" errors the plan emits.
         """
-        key = self._plan_key(start, tag, elements, component)
+        if key is None:
+            key = self._plan_key(start, tag, elements, component)
         plan = self._plans.get(key)
         if plan is None:
             if len(self._plans) > 65536:
                 self._plans.clear()  # bounded whatever the input
+            if source is not None:
+                elements, component = source.elements, source.delimiters.component_str
             plan = self._plan(start, tag, elements, component)
             self._plans[key] = plan
         checks, kind, target, first = plan
         counts = self.counts
-        pending = [m for k, m in checks if counts.get(k, 0) < 1] if checks else []
+        pending = [m for k, m in checks if counts.get(k, 0) < 1] if checks else _NO_PENDING
         if kind == _SEGMENT:
             seg = self.segs[target]
-            count = self.increment(seg.key)
-            if seg.usage != "N" and count <= seg.max_use and not pending:
+            seg_key = seg.key
+            count = counts.get(seg_key)
+            if count is None:
+                count = 1
+                counts[seg_key] = 1
+                self._register(seg_key)
+            else:
+                count += 1
+                counts[seg_key] = count
+            if count <= seg.max_use and not pending and seg.usage != "N":
                 return target, _NO_ERRORS
             errors: list[WalkError] = []
             if seg.usage == "N":
@@ -269,6 +313,7 @@ class Walker:
 
 _SEGMENT, _ENTER, _NOT_FOUND, _SILENT = 0, 1, 2, 3
 _NO_ERRORS: list[WalkError] = []
+_NO_PENDING: list[_Missing] = []
 _Plan = tuple[tuple[tuple[int, _Missing], ...], int, int, int]
 
 
