@@ -564,8 +564,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if str(args.out) == "-":
         stream: BinaryIO = sys.stdout.buffer
-        _run(stream, args)
-        stream.flush()
+        try:
+            _run(stream, args)
+            stream.flush()
+        except BrokenPipeError:  # e.g. piped into head: stop quietly
+            sys.stderr.close()
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("wb", buffering=1 << 20) as stream:

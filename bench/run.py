@@ -56,9 +56,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
+    load = f", load average {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
     return (
         f"{date.today().isoformat()}, nproc {os.cpu_count()}, {cpu}, "
-        f"Python {platform.python_version()} ({platform.system()})"
+        f"Python {platform.python_version()} ({platform.system()}){load}"
     )
 
 
