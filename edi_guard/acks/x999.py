@@ -10,6 +10,7 @@ inside: TA1s are written by ``write_ta1`` as interchanges of their own.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from edi_guard.acks.envelope import Party, check_control_number, iea, isa, safe_value, segment
@@ -23,6 +24,12 @@ from edi_guard.validate.model import (
 )
 
 X231A1 = "005010X231A1"
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+
+
+def _application_code(value: str, fallback: str) -> str:
+    value = value.strip()
+    return value if 2 <= len(value) <= 15 and safe_value(value) == value else fallback
 
 
 def _ik3_lines(verdict: SetVerdict) -> list[str]:
@@ -33,6 +40,8 @@ def _ik3_lines(verdict: SetVerdict) -> list[str]:
             records.setdefault(error.group, []).append(error)
     for errors in records.values():
         first = errors[0]
+        if not _SEGMENT_ID.fullmatch(first.segment_id):
+            continue  # no valid IK301 to name (an empty or garbled segment): IK5 still says R
         codes: list[str] = []
         for error in errors:
             if error.level == "segment":
@@ -101,7 +110,7 @@ def write_999(
     usage = first.usage if first else "P"
     out = [
         isa(sender, receiver, control_number, now, usage),
-        segment("GS", "FA", gs02.strip() or "EDIGUARD", gs03.strip() or "UNKNOWN",
+        segment("GS", "FA", _application_code(gs02, "EDIGUARD"), _application_code(gs03, "UNKNOWN"),
                 now.strftime("%Y%m%d"), now.strftime("%H%M"), str(gs06), "X", X231A1),
     ]  # fmt: skip
     for number, group in enumerate(groups, 1):

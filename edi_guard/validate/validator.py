@@ -146,6 +146,7 @@ class StructureValidator:
         self._position = 0
         self._finished = False
         self._skip_to_envelope = False
+        self._outside_reported = False
 
     # -- public --------------------------------------------------------------------------------
     @property
@@ -239,7 +240,9 @@ class StructureValidator:
             self._on_gs(segment, out)
             return out
         if self._group is None and tag != "IEA":
-            self._envelope_error("024", "a segment is outside any functional group (GS missing)")
+            if not self._outside_reported:
+                self._outside_reported = True
+                self._envelope_error("024", "segments stand outside any functional group (GS missing)")
             return out
         if self._group is not None and not self._group.supported and tag not in ("GE", "IEA"):
             self._unsupported_group_segment(segment, out)
@@ -319,6 +322,7 @@ class StructureValidator:
         fields = tuple(elements[1:17]) + ("",) * max(0, 16 - (len(elements) - 1))
         control = fields[12]
         self._isa = _Interchange(control=control, first_position=segment.position, fields=fields)
+        self._outside_reported = False
         if len(elements) != 17:
             self._envelope_error("024", "the ISA segment does not have 16 elements")
         self._loops.append(("ISA", control))
@@ -628,6 +632,10 @@ class StructureValidator:
             return
         current.last_position = segment.position
         current.status = "R" if (current.set_codes or current.seg_error_records) else "A"
+        for finding in self.extra.finish():
+            current.finding_count += 1
+            if len(current.findings) < self.limits.max_findings_per_set:
+                current.findings.append(finding)
 
     def _set_verdict(self, current: _Set, unclosed: bool) -> SetVerdict:
         codes = set(current.set_codes) | set(current.element_codes)

@@ -238,7 +238,7 @@ class Walker:
         if kind == _SILENT:
             return None, []
         orig = self.segs[start]
-        return None, [WalkError("1", tag, orig.loop_id, f"segment {tag} is not expected here", True)]
+        return None, [WalkError("1", tag, orig.loop_id, f"segment {tag or '(empty)'} is not expected here", True)]
 
     # -- planning (no counter is read or written here) -----------------------------------------
     def _plan(self, start: int, tag: str, elements: tuple[str, ...], component: str) -> _Plan:
