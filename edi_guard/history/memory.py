@@ -129,7 +129,7 @@ class MemoryStore(MemoryHistory):
     def _view(self, beneficiary_key: str, run_id: str) -> tuple[Session, ...]:
         committed = [
             (session.claim_id_digest, session.service_date)
-            for session in super().sessions(beneficiary_key)
+            for session in self.sessions(beneficiary_key)
         ]
         pending = [row.pending for row in self._reserved if row.beneficiary == beneficiary_key]
         return compose_sessions(committed, pending, run_id)
@@ -193,7 +193,7 @@ class MemoryStore(MemoryHistory):
     def stats(self) -> HistoryStats:
         with self._lock:
             everything = [
-                (key, session) for key in list(self._sessions) for session in super().sessions(key)
+                (key, session) for key in list(self._sessions) for session in self.sessions(key)
             ]
             days = [session.service_date for _, session in everything]
             return HistoryStats(
@@ -215,7 +215,7 @@ class MemoryStore(MemoryHistory):
         with self._lock:
             for row in rows:
                 known = {
-                    (s.service_date, s.claim_id_digest) for s in super().sessions(row.beneficiary)
+                    (s.service_date, s.claim_id_digest) for s in self.sessions(row.beneficiary)
                 }
                 if (row.day, row.claim) in known:
                     continue
