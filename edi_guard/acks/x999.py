@@ -10,7 +10,6 @@ inside: TA1s are written by ``write_ta1`` as interchanges of their own.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from edi_guard.acks.envelope import Party, check_control_number, iea, isa, safe_value, segment
@@ -24,7 +23,6 @@ from edi_guard.validate.model import (
 )
 
 X231A1 = "005010X231A1"
-_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 
 def _application_code(value: str, fallback: str) -> str:
@@ -40,8 +38,9 @@ def _ik3_lines(verdict: SetVerdict) -> list[str]:
             records.setdefault(error.group, []).append(error)
     for errors in records.values():
         first = errors[0]
-        if not _SEGMENT_ID.fullmatch(first.segment_id):
-            continue  # no valid IK301 to name (an empty or garbled segment): IK5 still says R
+        segment_id = safe_value(first.segment_id[:3]) or ""
+        if len(segment_id) < 2 or not segment_id.isalnum():
+            continue  # no IK301 to name (an empty or garbled segment id): IK5 still says R
         codes: list[str] = []
         for error in errors:
             if error.level == "segment":
@@ -53,7 +52,7 @@ def _ik3_lines(verdict: SetVerdict) -> list[str]:
         if has_elements and "8" not in codes:
             ik3.append("8")
         for code in sorted(ik3):
-            lines.append(segment("IK3", first.segment_id, str(first.position_in_set), "", code))
+            lines.append(segment("IK3", segment_id, str(first.position_in_set), "", code))
         for error in errors:
             if error.level != "element" or error.code not in IK4_CODES:
                 continue
