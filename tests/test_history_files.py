@@ -9,6 +9,7 @@ for a day file1 already holds.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,13 @@ from history_support import (
     KEY,
     RICHARD,
     RILEY,
+    Spec,
+    build_interchange,
     drop_database,
     fixture_text,
     rule_outcomes,
     run_file,
+    run_text,
     store_url,
 )
 
@@ -90,6 +94,30 @@ def test_another_claim_for_a_recorded_day_is_a_duplicate(store: HistoryStore) ->
     (claim,) = run_file(store, "file6-duplicate-day.x12")
     assert claim.rejected
     assert ("TPI010", "reject") in rule_outcomes(claim)
+
+
+def test_a_replacement_replaces_the_sessions_of_its_claim(store: HistoryStore) -> None:
+    run_file(store, "file1-three-sessions.x12")
+    replacement = Spec("HIST-A-2", "20260320", frequency="7", payer_control="PAYERICN000222")
+    (claim,) = run_text(store, build_interchange(110, [replacement]))
+    assert claim.status == "accepted", rule_outcomes(claim)
+    jane = store.hasher.beneficiary_of(JANE[2])
+    assert [s.service_date for s in store.sessions(jane)] == [
+        date(2026, 1, 12),
+        date(2026, 3, 20),
+        date(2026, 5, 5),
+    ]
+
+
+def test_a_void_naming_a_recorded_claim_in_ref_f8_takes_that_claim_back(
+    store: HistoryStore,
+) -> None:
+    run_file(store, "file1-three-sessions.x12")
+    void = Spec("VOID-OF-A-1", "20260112", frequency="8", payer_control="HIST-A-1")
+    (claim,) = run_text(store, build_interchange(111, [void]))
+    assert claim.status == "accepted"
+    jane = store.hasher.beneficiary_of(JANE[2])
+    assert [s.service_date for s in store.sessions(jane)] == [date(2026, 3, 10), date(2026, 5, 5)]
 
 
 def test_a_rejected_interchange_records_nothing(store: HistoryStore) -> None:

@@ -57,6 +57,11 @@ class MemoryStore(MemoryHistory):
         self._next_id = 1
         self._imported: set[tuple[str, date, str]] = set()
 
+    def sessions(self, beneficiary_key: str) -> Sequence[Session]:
+        """Committed sessions, by date (as the SQL stores answer)."""
+        found = super().sessions(beneficiary_key)
+        return tuple(sorted(found, key=lambda s: (s.service_date, s.claim_id_digest)))
+
     # Runs ---------------------------------------------------------------------------------
 
     def begin_run(self) -> str:

@@ -98,7 +98,8 @@ class SqliteStore(SqlStore):
         try:
             yield _SqliteTx(connection)
         except BaseException as error:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             if isinstance(error, sqlite3.Error):
                 raise self._error(error) from error
             raise
