@@ -27,8 +27,10 @@ def _acknowledge(data: bytes) -> bytes:
     out = b""
     if any(i.groups for i in result.interchanges):
         out += write_999(result, control_number=7, now=NOW)
-    for interchange in result.interchanges or [None]:
-        if interchange is None or interchange.needs_ta1:
+    if not result.interchanges:
+        out += write_ta1(None, control_number=8, now=NOW)
+    for interchange in result.interchanges:
+        if interchange.needs_ta1:
             out += write_ta1(interchange, control_number=8, now=NOW)
     return out
 

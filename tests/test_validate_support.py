@@ -14,7 +14,6 @@ import pytest
 
 from edi_guard.acks import write_999
 from edi_guard.validate import Limits, ValidationResult
-from edi_guard.validate.api import validate_bytes
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "public"
 NOW = datetime(2024, 1, 2, 3, 4)
@@ -178,5 +177,3 @@ def mutate(data: bytes, rng: random.Random) -> tuple[str, bytes]:
         body[k] = sep.join(fields)
         tag = "HL02"
     return f"{kind} {tag} at {i + 2}", isa + term.join(body) + term
-
-

@@ -100,12 +100,20 @@ def write_999(
     first = interchanges[0] if interchanges else None
     groups = [g for i in interchanges for g in i.groups]
     if sender is None:
-        sender = Party(first.receiver_qualifier, first.receiver_id) if first else Party("ZZ", "EDIGUARD")
+        sender = (
+            Party(first.receiver_qualifier, first.receiver_id) if first else Party("ZZ", "EDIGUARD")
+        )
     if receiver is None:
-        receiver = Party(first.sender_qualifier, first.sender_id) if first else Party("ZZ", "UNKNOWN")
+        receiver = (
+            Party(first.sender_qualifier, first.sender_id) if first else Party("ZZ", "UNKNOWN")
+        )
     first_group = groups[0] if groups else None
-    gs02 = application_sender or (first_group.receiver if first_group else sender.identifier.strip())
-    gs03 = application_receiver or (first_group.sender if first_group else receiver.identifier.strip())
+    gs02 = application_sender or (
+        first_group.receiver if first_group else sender.identifier.strip()
+    )
+    gs03 = application_receiver or (
+        first_group.sender if first_group else receiver.identifier.strip()
+    )
     usage = first.usage if first else "P"
     out = [
         isa(sender, receiver, control_number, now, usage),

@@ -28,7 +28,12 @@ from edi_guard.validate.model import (
 )
 
 ACCEPTED, REJECTED, USAGE = 0, 1, 2
-STATUS_WORDS = {"A": "accepted", "E": "accepted with errors", "R": "rejected", "P": "partially accepted"}
+STATUS_WORDS = {
+    "A": "accepted",
+    "E": "accepted with errors",
+    "R": "rejected",
+    "P": "partially accepted",
+}
 
 
 def _error_json(error: StructureError) -> dict[str, Any]:
@@ -113,7 +118,11 @@ def _describe(error: StructureError) -> str:
         where += f", loop {error.loop_id})" if error.loop_id else ")"
     if error.element:
         where += f" {error.element}"
-    code = f"IK4 {error.ik4_code}" if error.ik4_code else (f"IK3 {error.ik3_code}" if error.ik3_code else f"code {error.code}")
+    code = (
+        f"IK4 {error.ik4_code}"
+        if error.ik4_code
+        else (f"IK3 {error.ik3_code}" if error.ik3_code else f"code {error.code}")
+    )
     return f"{where}: {error.message} [{code}]"
 
 
@@ -132,8 +141,9 @@ def _interchange_lines(interchange: InterchangeVerdict, shown: int) -> list[str]
         lines.append(f"    {_describe(error)} [TA1 {error.code}]")
     for group in interchange.groups:
         accepted = group.st_count_accepted
+        word = STATUS_WORDS.get(group.status, group.status)
         lines.append(
-            f"    group {group.gs_control} ({group.version}): {STATUS_WORDS.get(group.status, group.status)},"
+            f"    group {group.gs_control} ({group.version}): {word},"
             f" {accepted} of {len(group.sets)} transaction sets accepted"
         )
         for error in group.errors[:shown]:
@@ -174,12 +184,24 @@ def _ack_paths(target: Path, source: Path, several: bool) -> tuple[Path, Path]:
     type=click.Path(path_type=Path),
     help="Write the 999 here (a directory: FILE.999 per file); a TA1, when needed, to PATH.ta1.",
 )
-@click.option("--control-number", default=1, show_default=True, type=click.IntRange(1, 999_999_999),
-              help="ISA13/GS06 of the acknowledgements written (increments per file).")
-@click.option("--errors", "shown", default=5, show_default=True, type=click.IntRange(0, 1000),
-              help="How many errors to show per transaction set.")
-def check(files: tuple[Path, ...], as_json: bool, ack_path: Path | None, control_number: int,
-          shown: int) -> None:
+@click.option(
+    "--control-number",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 999_999_999),
+    help="ISA13/GS06 of the acknowledgements written (increments per file).",
+)
+@click.option(
+    "--errors",
+    "shown",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="How many errors to show per transaction set.",
+)
+def check(
+    files: tuple[Path, ...], as_json: bool, ack_path: Path | None, control_number: int, shown: int
+) -> None:
     """Validate each FILE (X12 837P, 005010X222A1) the way pyx12 does, much faster.
 
     Exit code 0 when everything is accepted, 1 when anything is rejected, 2 for usage
@@ -198,8 +220,12 @@ def check(files: tuple[Path, ...], as_json: bool, ack_path: Path | None, control
         if result.rejected and worst == ACCEPTED:
             worst = REJECTED
         if ack_path is not None:
-            worst = max(worst, _write_acks(ack_path, path, result, control_number + number * 2,
-                                           now, len(files) > 1))
+            worst = max(
+                worst,
+                _write_acks(
+                    ack_path, path, result, control_number + number * 2, now, len(files) > 1
+                ),
+            )
         if as_json:
             reports.append(result_json(path, result))
         else:
@@ -210,8 +236,9 @@ def check(files: tuple[Path, ...], as_json: bool, ack_path: Path | None, control
     sys.exit(worst)
 
 
-def _write_acks(target: Path, path: Path, result: ValidationResult, control: int, now: datetime,
-                several: bool) -> int:
+def _write_acks(
+    target: Path, path: Path, result: ValidationResult, control: int, now: datetime, several: bool
+) -> int:
     ack, ta1 = _ack_paths(target, path, several)
     try:
         if result.interchanges and any(i.groups for i in result.interchanges):

@@ -1,4 +1,5 @@
 """The 005010X222A1 validator compiled from pyx12's maps."""
+
 from edi_guard.validate.model import (
     Finding,
     GroupVerdict,

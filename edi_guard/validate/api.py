@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from edi_guard.errors import X12SyntaxError
 from edi_guard.validate.model import Limits, ValidationResult
@@ -33,11 +34,13 @@ def validate_bytes(data: bytes, *, limits: Limits | None = None) -> ValidationRe
     return validate_chunks([data], limits=limits)
 
 
-def validate_file(path: str | os.PathLike[str], *, limits: Limits | None = None) -> ValidationResult:
+def validate_file(
+    path: str | os.PathLike[str], *, limits: Limits | None = None
+) -> ValidationResult:
     """Validate a file in one streaming pass; memory stays flat whatever its size."""
 
     def chunks() -> Iterable[bytes]:
-        with open(path, "rb") as handle:
+        with Path(path).open("rb") as handle:
             while chunk := handle.read(CHUNK):
                 yield chunk
 

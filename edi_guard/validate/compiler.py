@@ -140,7 +140,9 @@ def _int_repeat(value: str | None) -> int:
 
 
 class _Builder:
-    def __init__(self, dataele: dict[str, tuple[str, int, int, str]], codes: dict[str, frozenset[str]]):
+    def __init__(
+        self, dataele: dict[str, tuple[str, int, int, str]], codes: dict[str, frozenset[str]]
+    ):
         self.dataele = dataele
         self.codes = codes
         self.loops: list[LoopNode] = []
@@ -156,7 +158,9 @@ class _Builder:
             self.key_paths.append(path)
         return found
 
-    def element(self, elem: Any, composite: CompositeSpec | None, comp_usage: str | None) -> ElementSpec:
+    def element(
+        self, elem: Any, composite: CompositeSpec | None, comp_usage: str | None
+    ) -> ElementSpec:
         refdes = _text(elem, "xid") or ""
         data_ele = _text(elem, "data_ele") or ""
         if data_ele not in self.dataele:
@@ -227,7 +231,10 @@ class _Builder:
             text = s.text or ""
             if text and text[0] in "PRCLE":
                 syntax.append(
-                    (text[0], tuple(int(text[i * 2 + 1 : i * 2 + 3]) for i in range(len(text[1:]) // 2)))
+                    (
+                        text[0],
+                        tuple(int(text[i * 2 + 1 : i * 2 + 3]) for i in range(len(text[1:]) // 2)),
+                    )
                 )
         node = SegNode(
             index=len(self.segs),
@@ -263,7 +270,9 @@ class _Builder:
         node.children = self.children(elem, node, path)
         return node
 
-    def children(self, elem: Any, parent: LoopNode | None, path: str) -> tuple[tuple[int, bool, int], ...]:
+    def children(
+        self, elem: Any, parent: LoopNode | None, path: str
+    ) -> tuple[tuple[int, bool, int], ...]:
         pos_map: dict[int, list[tuple[bool, int]]] = {}
         for child in elem.findall("loop"):
             loop = self.loop(child, parent, path)
@@ -329,7 +338,11 @@ def _guess_key_codes(seg_id: str, children: tuple[ElementSpec | CompositeSpec, .
         return c0.code_list[0]
     if seg_id == "ENT" and isinstance(c1, ElementSpec) and c1.data_type == "ID" and c1.code_list:
         return c1.code_list[0]
-    if isinstance(c0, CompositeSpec) and c0.children[0].data_type == "ID" and c0.children[0].code_list:
+    if (
+        isinstance(c0, CompositeSpec)
+        and c0.children[0].data_type == "ID"
+        and c0.children[0].code_list
+    ):
         return c0.children[0].code_list[0]
     if seg_id == "HL" and isinstance(c2, ElementSpec) and c2.code_list:
         return c2.code_list[0]

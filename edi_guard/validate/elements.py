@@ -56,10 +56,7 @@ def is_valid_time(value: str) -> bool:
         return False
     if value[0:2] > "23" or value[2:4] > "59":
         return False
-    if len(value) > 4:
-        if len(value) < 6 or value[4:6] > "59" or len(value) > 8:
-            return False
-    return True
+    return len(value) <= 4 or not (len(value) < 6 or value[4:6] > "59" or len(value) > 8)
 
 
 def is_valid_date(data_type: str, value: str) -> bool:
@@ -164,7 +161,9 @@ def check_element(
         elif any(t in type_list for t in DATE_TYPES):
             errors.append(ElementError("8", spec, f"{ref} is not a valid date", value, ref))
     if spec.regex is not None and re.search(spec.regex, value, re.S) is None:
-        errors.append(ElementError("7", spec, f"{ref} does not have the required format", value, ref))
+        errors.append(
+            ElementError("7", spec, f"{ref} does not have the required format", value, ref)
+        )
     return errors
 
 
@@ -173,16 +172,16 @@ def _format_composite(value: str, separator: str) -> str:
     return value.rstrip(separator) if separator in value else value
 
 
-def check_composite(
-    spec: CompositeSpec, value: str | None, separator: str
-) -> list[ElementError]:
+def check_composite(spec: CompositeSpec, value: str | None, separator: str) -> list[ElementError]:
     """``composite_if.is_valid_errors``."""
     parts = value.split(separator) if value is not None else None
     empty = parts is None or all(not p for p in parts)
     if empty and spec.usage in ("N", "S"):
         return []
     if spec.usage == "R" and empty:
-        return [ElementError("1", None, f"{spec.refdes} is required and missing", None, spec.refdes)]
+        return [
+            ElementError("1", None, f"{spec.refdes} is required and missing", None, spec.refdes)
+        ]
     assert parts is not None
     if spec.usage == "N":
         return [ElementError("5", None, f"{spec.refdes} is marked not used", None, spec.refdes)]
@@ -213,12 +212,11 @@ def check_syntax(rule: str, indexes: tuple[int, ...], present: list[bool], tag: 
     elif rule == "E":
         if count > 1:
             return f"at most one of {names} may be present"
-    elif rule == "C":
-        if present[indexes[0]] and sum(1 for i in indexes[1:] if present[i]) != len(indexes) - 1:
+    elif rule == "C" and present[indexes[0]]:
+        if sum(1 for i in indexes[1:] if present[i]) != len(indexes) - 1:
             return f"if {tag}{indexes[0]:02d} is present, {names} are required"
-    elif rule == "L":
-        if present[indexes[0]] and not any(present[i] for i in indexes[1:]):
-            return f"if {tag}{indexes[0]:02d} is present, one of the others in {names} is required"
+    elif rule == "L" and present[indexes[0]] and not any(present[i] for i in indexes[1:]):
+        return f"if {tag}{indexes[0]:02d} is present, one of the others in {names} is required"
     return None
 
 

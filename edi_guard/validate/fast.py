@@ -69,9 +69,7 @@ class _Builder:
             body = b"-?[0-9]{%d,%d}" % (max(lo, 1), hi)
         elif data_type == "R":
             lookahead = (lo if lo <= 1 else lo + 1, hi)
-            body = (
-                b"-?(?=[0-9.]{%d,%d}(?![0-9.]))(?:[0-9]+(?:\\.[0-9]+)?|\\.[0-9]+)" % lookahead
-            )
+            body = b"-?(?=[0-9.]{%d,%d}(?![0-9.]))(?:[0-9]+(?:\\.[0-9]+)?|\\.[0-9]+)" % lookahead
         elif data_type == "DT" and lo == hi == 8:
             body = _DATE8
         elif data_type == "TM":
@@ -131,14 +129,16 @@ class _Builder:
             return b"(?!" + c + b"*(?:" + e + b"|\\Z))" + full, True
         return b"(?:" + full + b"|" + c + b"*)", False
 
-    def element(self, child: ElementSpec | CompositeSpec, type_list: tuple[str, ...]) -> tuple[bytes, bool]:
+    def element(
+        self, child: ElementSpec | CompositeSpec, type_list: tuple[str, ...]
+    ) -> tuple[bytes, bool]:
         if isinstance(child, CompositeSpec):
             return self.composite(child)
         return self.simple(child, type_list)
 
 
 def _trie(words: list[bytes]) -> bytes:
-    """An alternation of ``words`` as a prefix tree (the regex engine tries alternatives in turn)."""
+    """``words`` as a prefix tree (the regex engine tries alternatives one by one)."""
     if not words:
         return _NEVER
     ends = b"" in words
@@ -173,13 +173,16 @@ def _syntax(rule: str, groups: tuple[int, ...]) -> bytes:
     first, rest = groups[0], groups[1:]
     if rule == "P":
         return b"".join(
-            b"(?(%d)" % a + _present(b) + b"|" + _absent(b) + b")" for a, b in zip(groups, rest)
+            b"(?(%d)" % a + _present(b) + b"|" + _absent(b) + b")"
+            for a, b in zip(groups, rest, strict=False)
         )
     if rule == "R":
         return _any_present(groups)
     if rule == "E":
         return b"".join(
-            b"(?(%d)" % a + _absent(b) + b"|)" for i, a in enumerate(groups) for b in groups[i + 1 :]
+            b"(?(%d)" % a + _absent(b) + b"|)"
+            for i, a in enumerate(groups)
+            for b in groups[i + 1 :]
         )
     if rule == "C":
         return b"(?(%d)" % first + b"".join(_present(g) for g in rest) + b"|)"
@@ -282,8 +285,10 @@ class FastPaths:
     def __init__(self, compiled: CompiledMap) -> None:
         self.map = compiled
         self._delimiters: Delimiters | None = None
-        self._table: list[tuple[re.Pattern[bytes], Post | None] | None | bool] = []
-        self._by_delimiters: dict[Delimiters, list[tuple[re.Pattern[bytes], Post | None] | None | bool]] = {}
+        self._table: list[tuple[re.Pattern[bytes], Post | None] | bool | None] = []
+        self._by_delimiters: dict[
+            Delimiters, list[tuple[re.Pattern[bytes], Post | None] | bool | None]
+        ] = {}
 
     def is_valid(self, node: SegNode, segment: Segment) -> bool:
         delimiters = segment.delimiters

@@ -179,6 +179,8 @@ class ValidationResult:
     def rejected(self) -> bool:
         if self.fatal is not None or not self.interchanges:
             return True
-        return any(i.status == "R" for i in self.interchanges) or any(
-            s.status == "R" for s in self.sets
-        ) or any(g.status == "R" for i in self.interchanges for g in i.groups)
+        return (
+            any(i.status == "R" for i in self.interchanges)
+            or any(s.status == "R" for s in self.sets)
+            or any(g.status == "R" for i in self.interchanges for g in i.groups)
+        )

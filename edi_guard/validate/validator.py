@@ -26,8 +26,8 @@ from edi_guard.validate.model import (
     Finding,
     GroupVerdict,
     InterchangeVerdict,
-    Limits,
     Level,
+    Limits,
     SetVerdict,
     Status,
     StructureError,
@@ -114,7 +114,9 @@ _Cursor = tuple[str, int, int, str | None, "_Set | None"]
 class StructureValidator:
     """Streaming: feed every segment of a file in order (including ISA/GS/ST/SE/GE/IEA)."""
 
-    def __init__(self, *, limits: Limits | None = None, compiled: CompiledMap | None = None) -> None:
+    def __init__(
+        self, *, limits: Limits | None = None, compiled: CompiledMap | None = None
+    ) -> None:
         self.limits = limits or Limits()
         self.map = compiled or load_compiled()
         self.walker = Walker(self.map)
@@ -165,7 +167,9 @@ class StructureValidator:
             self._reader_errors.append(("seg", "1", "the segment starts with a space"))
         separator = delimiters.element
         if raw.endswith(separator):
-            self._reader_errors.append(("seg", "SEG1", "the segment ends with an element separator"))
+            self._reader_errors.append(
+                ("seg", "SEG1", "the segment ends with an element separator")
+            )
         if tag in _SPECIAL or not self._hot:
             return self._feed_special(segment, tag)
         # A segment inside a transaction set: the hot path.
@@ -181,7 +185,9 @@ class StructureValidator:
         walker = self.walker
         key = walker.raw_key(self._node, tag, raw, separator, component)
         if key is None:
-            found, walk_errors = walker.walk(self._node, tag, segment.elements, delimiters.component_str)
+            found, walk_errors = walker.walk(
+                self._node, tag, segment.elements, delimiters.component_str
+            )
         else:
             found, walk_errors = walker.walk(self._node, tag, (), "", key, segment)
         if walk_errors:
@@ -203,7 +209,13 @@ class StructureValidator:
     @property
     def _hot(self) -> bool:
         group = self._group
-        return group is not None and group.supported and self._node >= 0 and self._set is not None and self._set.status is None
+        return (
+            group is not None
+            and group.supported
+            and self._node >= 0
+            and self._set is not None
+            and self._set.status is None
+        )
 
     def _open_set_or_none(self) -> _Set | None:
         current = self._set
@@ -242,7 +254,9 @@ class StructureValidator:
         if self._group is None and tag != "IEA":
             if not self._outside_reported:
                 self._outside_reported = True
-                self._envelope_error("024", "segments stand outside any functional group (GS missing)")
+                self._envelope_error(
+                    "024", "segments stand outside any functional group (GS missing)"
+                )
             return out
         if self._group is not None and not self._group.supported and tag not in ("GE", "IEA"):
             self._unsupported_group_segment(segment, out)
@@ -283,7 +297,13 @@ class StructureValidator:
             self._element_errors(node, segment, elements, component)
             self._emit_set(out)
         else:
-            self._cursor = (tag, self._seg_count, self._position, node.loop_id, self._open_set_or_none())
+            self._cursor = (
+                tag,
+                self._seg_count,
+                self._position,
+                node.loop_id,
+                self._open_set_or_none(),
+            )
             self._cursor_group = 0
             self._pop_reader_errors()
             if not self.fast.is_valid(node, segment):
@@ -363,7 +383,9 @@ class StructureValidator:
         self._isa.notes.append(note)
         if len(self._isa.errors) < self.limits.max_envelope_errors:
             self._isa.errors.append(
-                StructureError(level="interchange", code=note, message=message, position=self._position)
+                StructureError(
+                    level="interchange", code=note, message=message, position=self._position
+                )
             )
 
     def _on_gs(self, segment: Segment, out: list[Verdict]) -> None:
@@ -375,7 +397,10 @@ class StructureValidator:
                 self._emit_set(out, unclosed=True)
             self._emit_group(out)
         self._reader_checks("GS", elements)
-        value = (lambda i: elements[i] if i < len(elements) else "")
+
+        def value(i: int) -> str:
+            return elements[i] if i < len(elements) else ""
+
         fic, version = value(1), value(8)
         supported = fic == "HC" and version.startswith(SUPPORTED_VERSION_PREFIX)
         self._group = _Group(
@@ -423,7 +448,10 @@ class StructureValidator:
             add(("seg", "8", f"segment {tag or '(no id)'} is empty"))
         if not _SEG_ID.match(tag):
             add(("seg", "1", "the segment identifier is not valid"))
-        get = (lambda i: elements[i] if i < len(elements) else None)
+
+        def get(i: int) -> str | None:
+            return elements[i] if i < len(elements) else None
+
         if tag == "ISA":
             control = get(13) or ""
             if control in self._isa_ids:
@@ -466,7 +494,13 @@ class StructureValidator:
         elif tag == "LX":
             self._lx_count += 1
             if get(1) != f"{self._lx_count:d}":
-                add(("seg", "LX", f"LX01 does not continue the service line numbering ({self._lx_count})"))
+                add(
+                    (
+                        "seg",
+                        "LX",
+                        f"LX01 does not continue the service line numbering ({self._lx_count})",
+                    )
+                )
         if tag not in ENVELOPE:
             self._seg_count += 1
         loops = self._loops
@@ -491,8 +525,8 @@ class StructureValidator:
             if loops:
                 loops.pop()
         elif tag == "SE":
-            control = get(2)
-            if not loops or loops[-1][0] != "ST" or loops[-1][1] != control:
+            se02 = get(2)
+            if not loops or loops[-1][0] != "ST" or loops[-1][1] != se02:
                 add(("st", "3", "SE02 does not match ST02"))
             if _int(get(1)) != self._seg_count + 1:
                 add(("st", "4", "SE01 does not match the number of segments"))
@@ -514,7 +548,9 @@ class StructureValidator:
                 if self._group is not None:
                     self._group.codes.append(code)
                     self._group.errors.append(
-                        StructureError(level="group", code=code, message=message, position=self._position)
+                        StructureError(
+                            level="group", code=code, message=message, position=self._position
+                        )
                     )
             elif level == "st":
                 if self._set is not None:
@@ -594,7 +630,11 @@ class StructureValidator:
             cursor[4].add(self._element_error(problem, node, cursor[1], group, "element"))
 
     def _element_error(
-        self, problem: ElementError, node: SegNode, position_in_set: int | None, group: int,
+        self,
+        problem: ElementError,
+        node: SegNode,
+        position_in_set: int | None,
+        group: int,
         level: Level,
     ) -> StructureError:
         spec = problem.spec
@@ -762,15 +802,24 @@ class StructureValidator:
                 if self._set is not None:
                     self._set.set_codes.append("2")
                     self._set.add(
-                        StructureError(level="set", code="2", message="SE is missing",
-                                       position=self._position, position_in_set=self._seg_count)
+                        StructureError(
+                            level="set",
+                            code="2",
+                            message="SE is missing",
+                            position=self._position,
+                            position_in_set=self._seg_count,
+                        )
                     )
             elif kind == "GS":
                 if self._group is not None:
                     self._group.codes.append("3")
                     self._group.errors.append(
-                        StructureError(level="group", code="3", message="GE is missing",
-                                       position=self._position)
+                        StructureError(
+                            level="group",
+                            code="3",
+                            message="GE is missing",
+                            position=self._position,
+                        )
                     )
             elif kind == "ISA":
                 self._envelope_error("023", "IEA is missing")

@@ -127,7 +127,9 @@ class Walker:
             return True
         return qualifier_value(seg, self._elements, self._component) in qualifier[2]
 
-    def _plan_key(self, start: int, tag: str, elements: tuple[str, ...], component: str) -> tuple[object, ...]:
+    def _plan_key(
+        self, start: int, tag: str, elements: tuple[str, ...], component: str
+    ) -> tuple[object, ...]:
         positions = self._positions(tag)
         if not positions:
             return (start, tag)
@@ -143,12 +145,18 @@ class Walker:
                 values.append(value.split(component, 1)[0])
         return tuple(values)
 
-    def raw_key(self, start: int, tag: str, raw: bytes, separator: bytes, component: bytes) -> tuple[object, ...] | None:
+    def raw_key(
+        self, start: int, tag: str, raw: bytes, separator: bytes, component: bytes
+    ) -> tuple[object, ...] | None:
         """The plan key from raw bytes, for tags whose only qualifier is element 01 (or none)."""
         mode = self._raw_modes.get(tag)
         if mode is None:
             positions = self._positions(tag)
-            mode = 0 if not positions else (1 if positions == ((1, None),) else (2 if positions == ((1, 1),) else 3))
+            mode = (
+                0
+                if not positions
+                else (1 if positions == ((1, None),) else (2 if positions == ((1, 1),) else 3))
+            )
             self._raw_modes[tag] = mode
         if mode == 0:
             return (start, tag)
@@ -174,8 +182,13 @@ class Walker:
         return positions
 
     def walk(
-        self, start: int, tag: str, elements: tuple[str, ...], component: str,
-        key: tuple[object, ...] | None = None, source: Segment | None = None,
+        self,
+        start: int,
+        tag: str,
+        elements: tuple[str, ...],
+        component: str,
+        key: tuple[object, ...] | None = None,
+        source: Segment | None = None,
     ) -> tuple[int | None, list[WalkError]]:
         """Return the matching segment node (or None) and the walk errors, in pyx12's order.
 
@@ -211,10 +224,18 @@ class Walker:
                 return target, _NO_ERRORS
             errors: list[WalkError] = []
             if seg.usage == "N":
-                errors.append(WalkError("2", seg.id, seg.loop_id, f"{seg.id} is marked not used", False))
+                errors.append(
+                    WalkError("2", seg.id, seg.loop_id, f"{seg.id} is marked not used", False)
+                )
             elif count > seg.max_use:
                 errors.append(
-                    WalkError("5", tag, seg.loop_id, f"{seg.id} occurs more than {seg.max_use} times", True)
+                    WalkError(
+                        "5",
+                        tag,
+                        seg.loop_id,
+                        f"{seg.id} occurs more than {seg.max_use} times",
+                        True,
+                    )
                 )
             pending = [m for m in pending if not (m.seg_id == seg.id and m.loop_id == seg.loop_id)]
             errors += [_missing_error(m) for m in pending if m.pos != seg.pos]
@@ -223,13 +244,27 @@ class Walker:
             loop = self.loops[target]
             errors = []
             if loop.usage == "N":
-                errors.append(WalkError("2", self.segs[first].id, loop.id, f"loop {loop.id} is marked not used", False))
+                errors.append(
+                    WalkError(
+                        "2",
+                        self.segs[first].id,
+                        loop.id,
+                        f"loop {loop.id} is marked not used",
+                        False,
+                    )
+                )
             else:
                 self.reset_below(loop.key)
                 count = self.increment(loop.key)
                 if count > loop.max_repeat:
                     errors.append(
-                        WalkError("4", tag, loop.id, f"loop {loop.id} occurs more than {loop.max_repeat} times", True)
+                        WalkError(
+                            "4",
+                            tag,
+                            loop.id,
+                            f"loop {loop.id} occurs more than {loop.max_repeat} times",
+                            True,
+                        )
                     )
             self.increment(self.segs[first].key)
             if pending:
@@ -238,14 +273,18 @@ class Walker:
         if kind == _SILENT:
             return None, []
         orig = self.segs[start]
-        return None, [WalkError("1", tag, orig.loop_id, f"segment {tag or '(empty)'} is not expected here", True)]
+        return None, [
+            WalkError(
+                "1", tag, orig.loop_id, f"segment {tag or '(empty)'} is not expected here", True
+            )
+        ]
 
     # -- planning (no counter is read or written here) -----------------------------------------
     def _plan(self, start: int, tag: str, elements: tuple[str, ...], component: str) -> _Plan:
         self._tag = tag
         self._elements = elements
         self._component = component
-        self._checks: list[tuple[int, _Missing]] = []
+        self._checks = []
         node = self.segs[start]
         loop = node.parent
         node_pos = node.pos
@@ -274,7 +313,15 @@ class Walker:
                     return (_SEGMENT, index, index)
                 if seg.usage == "R":
                     self._checks.append(
-                        (seg.key, _Missing(seg.id, seg.loop_id, seg.pos, f"required segment {seg.id} is missing"))
+                        (
+                            seg.key,
+                            _Missing(
+                                seg.id,
+                                seg.loop_id,
+                                seg.pos,
+                                f"required segment {seg.id} is missing",
+                            ),
+                        )
                     )
             else:
                 child = self.loops[index]
@@ -294,7 +341,15 @@ class Walker:
             return True
         if loop.usage == "R":
             self._checks.append(
-                (loop.key, _Missing(loop.first_id, loop.id, loop.first_pos, f"required loop {loop.id} is missing"))
+                (
+                    loop.key,
+                    _Missing(
+                        loop.first_id,
+                        loop.id,
+                        loop.first_pos,
+                        f"required loop {loop.id} is missing",
+                    ),
+                )
             )
         return False
 
