@@ -311,3 +311,9 @@ def process_partition(
                 except EOFError:
                     break
                 yield ("claim", row)
+
+
+if __name__ == "__main__":
+    from edi_guard.spark_submit import main
+
+    main()
