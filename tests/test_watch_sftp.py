@@ -112,7 +112,7 @@ def test_complete_upload_is_processed_once_with_correct_outputs(
     assert report["summary"] == wanted["summary"]
     assert files_in(watcher.out) == files_in(expected)
     assert (watcher.archive / "batch.x12").read_bytes() == data
-    time.sleep(1.5)  # a rescan later, still once
+    time.sleep(1.2)  # a rescan later, still once
     assert processed([watcher]) == {"batch.x12": 1}
     assert files_in(watcher.inbox) == []
     assert watcher.stop() == 0
@@ -145,12 +145,12 @@ def test_filepart_upload_is_processed_once_after_the_rename(
     part = watcher.inbox / "renamed.x12.filepart"
     with Uploader(endpoint) as upload:
         upload.put(data, part)
-        time.sleep(1.5)  # complete X12, quiet: still ignored under its temporary name
+        time.sleep(1.2)  # complete X12, quiet: still ignored under its temporary name
         assert watcher.handled() == []
         upload.rename(part, watcher.inbox / "renamed.x12")
     [event] = watcher.wait_handled(1)
     assert (event["file"], event["outcome"]) == ("renamed.x12", "processed")
-    time.sleep(1.5)
+    time.sleep(1.2)
     assert processed([watcher]) == {"renamed.x12": 1}
     assert files_in(watcher.archive) == ["renamed.x12"]
     assert watcher.stop() == 0
@@ -184,14 +184,14 @@ def test_two_watchers_on_one_inbox_process_every_file_exactly_once(
 ) -> None:
     first = start(watchers, tmp_path, tag="a")
     second = start(watchers, tmp_path, tag="b")
-    names = [f"drop-{seed:02d}.x12" for seed in range(10)]
+    names = [f"drop-{seed:02d}.x12" for seed in range(6)]
     with Uploader(endpoint) as upload:
         for seed, name in enumerate(names):
             upload.put(make_837(15, seed=100 + seed), first.inbox / name)
     first.wait_for(
         lambda: len(first.handled()) + len(second.handled()) >= len(names), 60, "all files"
     )
-    time.sleep(1.5)
+    time.sleep(1.2)
     both = [first, second]
     assert processed(both) == dict.fromkeys(names, 1)
     claimed = Counter(e["file"] for w in both for e in w.events() if e["event"] == "file_claimed")
@@ -206,7 +206,7 @@ def test_sigkill_in_the_middle_of_a_file_then_restart_loses_and_repeats_nothing(
     endpoint: SftpEndpoint, tmp_path: Path, watchers: list[Watcher]
 ) -> None:
     watcher = start(watchers, tmp_path, "--workers", "2", tag="killed")
-    uploads = {"big.x12": make_837(1500, seed=21)}
+    uploads = {"big.x12": make_837(800, seed=21)}
     uploads |= {f"small-{n}.x12": make_837(25, seed=30 + n) for n in range(3)}
     with Uploader(endpoint) as upload:
         for name, data in uploads.items():
@@ -226,7 +226,7 @@ def test_sigkill_in_the_middle_of_a_file_then_restart_loses_and_repeats_nothing(
 
     again = start(watchers, tmp_path, "--workers", "2", tag="restarted")
     again.wait_for(lambda: set(files_in(again.archive)) == set(uploads), 90, "every file archived")
-    time.sleep(1.5)
+    time.sleep(1.2)
     assert any(e["event"] == "file_recovered" and e["file"] == "big.x12" for e in again.events())
     both = [watcher, again]
     assert processed(both) == dict.fromkeys(uploads, 1)

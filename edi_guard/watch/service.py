@@ -172,6 +172,10 @@ def _init_worker(settings: Settings) -> None:
     )
 
 
+def _nothing() -> None:
+    """A task that only makes the pool start a worker."""
+
+
 def handle(claimed: Claimed, owner: str) -> Handled:
     """Process one claimed file in a worker: hash, ledger, ``process``, archive or error."""
     state = _state
@@ -401,6 +405,7 @@ class Service:
         observer.schedule(_Events(settings.inbox, self._events), str(settings.inbox))
         observer.start()
         self._pool = self._new_pool()
+        self._warm_up()
         log.info(
             "watch_started",
             owner=self.workspace.owner,
@@ -440,6 +445,12 @@ class Service:
             initializer=_init_worker,
             initargs=(self.settings,),
         )
+
+    def _warm_up(self) -> None:
+        """Start the workers now, not when the first file is ready."""
+        assert self._pool is not None
+        for _ in range(self.settings.workers):
+            self._pool.submit(_nothing)
 
     def _loop(self) -> None:
         next_rescan = time.monotonic() + self.settings.rescan_seconds
