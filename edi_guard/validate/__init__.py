@@ -1,5 +1,6 @@
 """The 005010X222A1 validator compiled from pyx12's maps."""
 
+from edi_guard.validate.api import validate_bytes, validate_file
 from edi_guard.validate.model import (
     Finding,
     GroupVerdict,
@@ -22,4 +23,6 @@ __all__ = [
     "StructureValidator",
     "ValidationResult",
     "Verdict",
+    "validate_bytes",
+    "validate_file",
 ]
