@@ -109,6 +109,7 @@ def process(
                 if on_claim is not None:
                     on_claim(outcome)
 
+            stack.callback(reports.close)
             gate = StructureGate()
             run = FileRun(
                 name=display,
@@ -120,6 +121,7 @@ def process(
                 registry=REGISTRY,
                 gate=gate,
             )
+            stack.callback(run.dispose)
             tokenizer = Tokenizer()
             messages: list[str] = []
             try:

@@ -54,6 +54,8 @@ class SetContext:
     """ISA08 of the 837: who the submitter sent it to (us, or the clearinghouse we front)."""
     usage_indicator: str = "P"
     """ISA15: P production, T test; our answers carry the same."""
+    set_index: int = 0
+    """1-based order of the transaction set in its file: tells identical sets apart."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)

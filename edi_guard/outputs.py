@@ -87,6 +87,15 @@ class ReportSet:
             writer.finish(summary)
         return written
 
+    def close(self) -> None:
+        """Release every writer's spools after a failure (nothing is written)."""
+        if self.ack277 is not None:
+            self.ack277.close()
+        for writer in self.writers:
+            closer = getattr(writer, "close", None)
+            if closer is not None:
+                closer()
+
     def _envelope(self, outcome: ClaimOutcome) -> AckEnvelope:
         context = outcome.context
         # We answer as the party the 837 was addressed to (its ISA08), as the 999 does.

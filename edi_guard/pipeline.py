@@ -220,6 +220,10 @@ class FileRun:
             self._on_item(item)
         self._end_interchange(accepted=False)
 
+    def dispose(self) -> None:
+        """Release the spool (idempotent; also after a failure)."""
+        self._spool.file.close()
+
     def close(self, trailing: bytes) -> None:
         self._gate.close()
         for item in self._assembler.close():
@@ -269,7 +273,7 @@ class FileRun:
         self._set_index += 1
         self._set_open = True
         self.totals.sets_in += 1
-        self._set_context = _set_context(block, self._isa)
+        self._set_context = replace(_set_context(block, self._isa), set_index=self._set_index)
         self._corrected.set_header(block)
 
     def _end_set(self, block: Block | None) -> None:

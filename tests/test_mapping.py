@@ -274,22 +274,12 @@ def test_bad_birth_date_is_a_mapping_error() -> None:
         map_claim(unit)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an RD8 range that ends before it starts escapes map_claim as ValueError "
-    "(from ServiceLine.__post_init__), not MappingError; the engine only catches MappingError",
-)
 def test_reversed_rd8_range_is_a_mapping_error() -> None:
     (unit,) = _units(make_837([ClaimSpec(lines=(LineSpec(service_date="20260112-20260110"),))]))
     with pytest.raises(MappingError):
         map_claim(unit)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a latin-1 superscript digit in SV107 ('\\xb2' = '²') passes str.isdigit() and "
-    "int() then raises ValueError out of map_claim",
-)
 def test_non_ascii_digit_in_a_pointer_does_not_crash() -> None:
     data = make_837([ClaimSpec()]).replace(b"*UN*1***1~", b"*UN*1***1:\xb2~", 1)
     (unit,) = _units(data)

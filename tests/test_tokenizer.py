@@ -171,9 +171,7 @@ def _feeds_with_description_bug(*affected: str) -> list[object]:
         pytest.param(
             feed,
             id=name,
-            marks=[pytest.mark.xfail(strict=True, reason=DESCRIPTION_BUG)]
-            if name in affected
-            else [],
+            marks=[],
         )
         for name, feed in FEEDS.items()
     ]
@@ -213,11 +211,6 @@ def test_bom_with_chunks_that_keep_it_whole(feed: str) -> None:
     assert _signatures(read_chunks(FEEDS[feed](data)).segments) == _signatures(read(data).segments)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a UTF-8 BOM split across feed() calls is refused ('found bytes ef'); "
-    "_read_isa only recognises the BOM when all three bytes are in the buffer",
-)
 @pytest.mark.parametrize("split", [1, 2])
 def test_bom_split_across_chunks(split: int) -> None:
     data = BOM + SIMPLE
@@ -225,10 +218,6 @@ def test_bom_split_across_chunks(split: int) -> None:
     assert result.segments[0].lead == BOM
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a UTF-8 BOM fed byte by byte is refused ('found bytes ef at byte 0')",
-)
 def test_bom_fed_byte_by_byte() -> None:
     data = BOM + SIMPLE
     assert _signatures(read_chunks(byte_by_byte(data)).segments) == _signatures(read(data).segments)
@@ -330,11 +319,6 @@ def test_other_formats_are_refused_whatever_the_chunking(
     assert error.offset == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (minor): UTF-16 without a byte-order mark is described as 'bytes 49 00 53', "
-    "not as UTF-16",
-)
 def test_utf16_without_bom_is_named() -> None:
     assert "UTF-16" in str(_refusal(SIMPLE.decode().encode("utf-16-le")))
 
@@ -424,12 +408,6 @@ def test_a_new_isa_without_iea_before_it_starts_a_new_interchange() -> None:
     assert roundtrip(data) == data
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (minor): an ISA that follows an interchange without IEA is recognised only when "
-    "it uses the same element separator and terminator; otherwise the whole file is refused "
-    "with 'the input ended inside a segment'",
-)
 def test_a_new_isa_with_other_delimiters_without_iea_before_it() -> None:
     first = SIMPLE[: SIMPLE.index(b"IEA*")]
     second = make_837([ClaimSpec()], separators=Separators("|", "!", "{", "#"), control=43)
@@ -510,11 +488,6 @@ def test_the_default_limit_is_generous() -> None:
     assert roundtrip(data) == data
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: padding (NUL/whitespace) before an ISA is buffered without bound (and rescanned "
-    "on every feed, so CPU is quadratic); max_segment_bytes is only enforced inside an interchange",
-)
 def test_padding_before_an_isa_is_bounded() -> None:
     # Kept small: the unbounded case is also quadratic, 5 MB of NULs takes ~40 s today.
     limit, chunk = 4096, b"\x00" * 4096

@@ -314,12 +314,6 @@ def test_retarget_sends_what_follows_elsewhere() -> None:
     assert first.getvalue() + second.getvalue() == data
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (minor): HLs written before the first drop keep their original numbers, but the "
-    "writer maps them to 1, 2, 3...; with non-sequential input numbering (invalid, yet read) "
-    "later HL02 parents then point at numbers never written",
-)
 def test_renumbering_after_a_drop_keeps_parents_consistent_with_odd_input_numbers() -> None:
     data = make_837(CLAIMS)
     odd = data.replace(b"HL*1**20", b"HL*10**20").replace(b"*1*22*", b"*10*22*")

@@ -108,6 +108,7 @@ class _LineBuilder:
         self.lx = lx
         self.sv1: Segment | None = None
         self.dates: tuple[date, date | None] | None = None
+        self.date_position = 0
         self.notes: list[Note] = []
         self.control = ""
         self.lin: Segment | None = None
@@ -121,6 +122,7 @@ class _LineBuilder:
             self.sv1 = segment
         elif tag == "DTP" and segment.element(1) == "472" and self.dates is None:
             self.dates = _service_dates(segment)
+            self.date_position = segment.position
         elif tag == "NTE":
             self.notes.append(Note(segment.element(1), segment.element(2), segment.position))
         elif tag == "REF" and segment.element(1) == "6R":
@@ -142,10 +144,18 @@ class _LineBuilder:
             modifiers=tuple(modifier for modifier in composite[2:6] if modifier),
             description=composite[6],
         )
-        pointers = tuple(int(pointer) for pointer in sv1.components(7) if pointer.isdigit())
+        pointers = tuple(
+            int(pointer) for pointer in sv1.components(7) if pointer.isascii() and pointer.isdigit()
+        )
         charge = to_decimal(sv1, "SV102")
         assert charge is not None
         start, end = self.dates if self.dates else (None, None)
+        if start is not None and end is not None and end < start:
+            raise MappingError(
+                "expected an RD8 range that does not end before it starts",
+                position=self.date_position,
+                reference="DTP03",
+            )
         return ServiceLine(
             line_number=self.lx.element(1),
             procedure=procedure,

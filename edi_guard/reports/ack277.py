@@ -355,6 +355,12 @@ class Ack277Writer(ReportWriter):
             for spool in (self._document, self._set_body, self._group_body):
                 spool.close()
 
+    def close(self) -> None:
+        """Release the spools without writing (the run failed); safe after ``finish``."""
+        self._finished = True
+        for spool in (self._document, self._set_body, self._group_body):
+            spool.close()
+
     # ------------------------------------------------------------------ spooling
 
     def _spool(self, spool: SpooledTemporaryFile[bytes], segments: Iterable[str]) -> None:
@@ -634,7 +640,13 @@ def _procedure(line: LineEcho) -> tuple[str, ...]:
 def _set_key(outcome: ClaimOutcome) -> tuple[object, ...]:
     """What tells one 837 set from the next (consecutive outcomes compare keys)."""
     context = outcome.context
-    return (context.st_control, context.bht_reference, context.submitter, context.receiver)
+    return (
+        context.set_index,
+        context.st_control,
+        context.bht_reference,
+        context.submitter,
+        context.receiver,
+    )
 
 
 def _same_provider(current: Party, provider: Party) -> bool:

@@ -96,6 +96,11 @@ class HtmlReportWriter(ReportWriter):
             if self._max_rows is None or self._clean_count <= self._max_rows:
                 self._clean_rows.write(_clean_row(record))
 
+    def close(self) -> None:
+        """Release the spools without writing (the run failed); safe after ``finish``."""
+        self._findings_rows.close()
+        self._clean_rows.close()
+
     def finish(self, summary: Summary) -> bool:
         if self._finished:
             raise RuntimeError("HtmlReportWriter.finish called twice")

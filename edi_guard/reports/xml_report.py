@@ -70,6 +70,17 @@ class XmlReportWriter(ReportWriter):
         self._xf.write("\n")
         self._xf.write(claim_element(claim_record(outcome, fee)))
 
+    def close(self) -> None:
+        """Abandon the document (the run failed); the caller discards the file."""
+        if self._finished:
+            return
+        self._finished = True
+        try:
+            self._claims.__exit__(None, None, None)
+            self._stack.close()
+        except (etree.LxmlError, OSError, ValueError):
+            pass  # an abandoned document may be closed in any state; it is thrown away
+
     def finish(self, summary: Summary) -> bool:
         if self._finished:
             raise RuntimeError("XmlReportWriter.finish called twice")

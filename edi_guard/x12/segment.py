@@ -103,7 +103,8 @@ class Segment:
 
     def replace(self, elements: tuple[str, ...]) -> Segment:
         """A copy with new elements; its bytes are rebuilt with this segment's delimiters."""
-        raw = self.delimiters.element_str.join(_trim_trailing_empty(elements)).encode("latin-1")
+        elements = _trim_trailing_empty(elements)
+        raw = self.delimiters.element_str.join(elements).encode("latin-1")
         return Segment(
             elements[0], raw, self.delimiters, self.position, self.offset, self.lead, elements
         )

@@ -75,6 +75,7 @@ class Tokenizer:
         if stripped:
             at = self._buffer_offset + len(self._buffer) - len(stripped)
             if self._delimiters is None:
+                self._read_isa(self._buffer, 0, [], final=True)  # names what it found instead
                 raise X12SyntaxError(
                     f"expected a complete 106-byte ISA segment, found {len(stripped)} bytes "
                     "before the input ended",
@@ -91,20 +92,36 @@ class Tokenizer:
         self._buffer = b""
         return []
 
-    def _read_isa(self, buffer: bytes, start: int, out: list[Segment]) -> int:
-        """Read one ISA at ``start`` (after whitespace); return where reading stopped."""
+    def _read_isa(self, buffer: bytes, start: int, out: list[Segment], *, final: bool = False) -> int:
+        """Read one ISA at ``start`` (after padding); return where reading stopped.
+
+        Judging needs three bytes (a BOM split across chunks, "%PD" of a PDF), so with fewer
+        buffered the tokenizer waits, unless the input has ended (``final``).
+        """
         begin = start
-        if self._buffer_offset + start == 0 and buffer.startswith(BOM, start):
-            begin += len(BOM)
+        at_file_start = self._buffer_offset + start == 0
+        if at_file_start:
+            if buffer.startswith(BOM, start):
+                begin += len(BOM)
+            elif not final and BOM.startswith(buffer[start : start + 3]):
+                return start  # maybe a BOM cut by the chunking
         end = len(buffer)
         while begin < end and buffer[begin] in BETWEEN_INTERCHANGES:
             begin += 1
+        if begin - start > self._max_segment_bytes:
+            raise X12SyntaxError(
+                f"more than {self._max_segment_bytes} bytes of padding where an ISA segment "
+                "was expected (the segment length limit)",
+                offset=self._buffer_offset + start,
+            )
         available = buffer[begin : begin + ISA_LENGTH]
         offset = self._buffer_offset + begin
+        if len(available) < 3 and not final:
+            return start
         if available and not b"ISA".startswith(available[:3]):
             what = "the next interchange" if self._seen_anything else "an X12 interchange"
             raise X12SyntaxError(
-                f"expected {what} starting with 'ISA', found {_describe(available[:3])}",
+                f"expected {what} starting with 'ISA', found {_describe(available[:8])}",
                 offset=offset,
             )
         if len(available) < ISA_LENGTH:
@@ -124,6 +141,10 @@ class Tokenizer:
         terminator = delimiters.terminator
         last = buffer.rfind(terminator, start)
         if last < 0:
+            tail = buffer[start:].lstrip(WHITESPACE)
+            if tail[:3] == b"ISA" and len(tail) > 3 and not tail[3:4].isalnum():
+                self._delimiters = None
+                return start
             if len(buffer) - start > self._max_segment_bytes:
                 raise X12SyntaxError(
                     f"no segment terminator within {self._max_segment_bytes} bytes "
@@ -153,7 +174,7 @@ class Tokenizer:
                 part = stripped
             cut = part.find(separator)
             tag = (part[:cut] if cut >= 0 else part).decode("latin-1")
-            if tag == "ISA":
+            if tag == "ISA" or (part[:3] == b"ISA" and len(part) > 3 and not part[3:4].isalnum()):
                 # A new interchange without IEA before it: its own ISA names its delimiters.
                 self._delimiters = None
                 self._position = position
@@ -169,6 +190,12 @@ class Tokenizer:
             if tag == "IEA":
                 self._delimiters = None
                 break
+        else:
+            # No terminator left: an ISA with other delimiters may follow an interchange
+            # that lost its IEA, and it will never contain the old terminator.
+            tail = buffer[offset - self._buffer_offset :].lstrip(WHITESPACE)
+            if tail[:3] == b"ISA" and len(tail) > 3 and not tail[3:4].isalnum():
+                self._delimiters = None
         self._position = position
         return offset - self._buffer_offset
 
@@ -176,10 +203,13 @@ class Tokenizer:
 def _describe(found: bytes) -> str:
     if found.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "a UTF-16 byte-order mark (X12 must be ASCII-compatible bytes)"
+    if len(found) >= 4 and found[1:4:2] == b"\x00\x00" and found[0] and found[2]:
+        return "UTF-16 text (X12 must be ASCII-compatible bytes)"
     if found.startswith(b"%PD"):
         return "a PDF document"
     if found.startswith(b"PK"):
         return "a ZIP archive"
+    found = found[:3]
     printable = all(32 <= byte < 127 for byte in found)
     return repr(found.decode("latin-1")) if printable else f"bytes {found.hex(' ')}"
 

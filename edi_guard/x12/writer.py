@@ -109,10 +109,12 @@ class SegmentWriter:
         return segment
 
     def _on_hl(self, segment: Segment) -> Segment:
+        if not self._set_changed:
+            # Untouched so far: the number stays what it was, and parents map to it.
+            self._hl_numbers[segment.element(1)] = segment.element(1)
+            return segment
         number = str(len(self._hl_numbers) + 1)
         self._hl_numbers[segment.element(1)] = number
-        if not self._set_changed:
-            return segment
         parent = segment.element(2)
         new_parent = self._hl_numbers.get(parent, parent) if parent else ""
         if number == segment.element(1) and new_parent == parent:
