@@ -92,7 +92,9 @@ class Tokenizer:
         self._buffer = b""
         return []
 
-    def _read_isa(self, buffer: bytes, start: int, out: list[Segment], *, final: bool = False) -> int:
+    def _read_isa(
+        self, buffer: bytes, start: int, out: list[Segment], *, final: bool = False
+    ) -> int:
         """Read one ISA at ``start`` (after padding); return where reading stopped.
 
         Judging needs three bytes (a BOM split across chunks, "%PD" of a PDF), so with fewer
