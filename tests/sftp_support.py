@@ -346,7 +346,7 @@ class Watcher:
                 return
             if self.process is not None and self.process.poll() is not None:
                 raise AssertionError(f"watcher exited ({self.process.returncode}):\n{self.tail()}")
-            time.sleep(0.05)
+            time.sleep(0.1)
         raise AssertionError(f"timed out waiting for {what}:\n{self.tail()}")
 
     def wait_handled(self, count: int, timeout: float = 30) -> list[dict[str, Any]]:

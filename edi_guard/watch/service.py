@@ -47,6 +47,8 @@ from typing import Any, Literal
 import structlog
 from watchdog.events import (
     FileClosedEvent,
+    FileClosedNoWriteEvent,
+    FileOpenedEvent,
     FileSystemEvent,
     FileSystemEventHandler,
     FileSystemMovedEvent,
@@ -348,6 +350,8 @@ class _Events(FileSystemEventHandler):
         self._sink = sink
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if isinstance(event, FileOpenedEvent | FileClosedNoWriteEvent):
+            return  # readers, including our own completeness check: nothing changed
         paths = [event.src_path]
         if isinstance(event, FileSystemMovedEvent):
             paths.append(event.dest_path)
