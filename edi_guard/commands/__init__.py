@@ -11,6 +11,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("check", "check"),
     ("fix", "fix"),
     ("ptp", "ptp"),
+    ("watch", "watch"),
 )
 
 
