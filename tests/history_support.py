@@ -290,6 +290,7 @@ def _start_postgres() -> None:
     given = os.environ.get(POSTGRES_ENV)
     if given:
         _Postgres.url = given
+        _check_postgres()
         return
     try:
         with warnings.catch_warnings():
@@ -311,6 +312,19 @@ def _start_postgres() -> None:
         _Postgres.problem = f"could not start an embedded PostgreSQL server: {error!r}"
         return
     _Postgres.url = server.get_uri()
+    _check_postgres()
+
+
+def _check_postgres() -> None:
+    import psycopg
+
+    assert _Postgres.url is not None
+    try:
+        with psycopg.connect(_Postgres.url, connect_timeout=10) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        _Postgres.problem = f"cannot connect to the test PostgreSQL server: {error}"
+        _Postgres.url = None
 
 
 def postgres_url() -> str:
