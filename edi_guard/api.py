@@ -16,7 +16,9 @@ from edi_guard.acks.control import ControlNumbers, CounterControlNumbers
 from edi_guard.atomic import AtomicFile
 from edi_guard.errors import EdiGuardError, X12SyntaxError
 from edi_guard.gate import StructureGate
-from edi_guard.history import Hasher, MemoryHistory
+from edi_guard.history import Hasher
+from edi_guard.history.memory import MemoryStore
+from edi_guard.history.store import HistoryStore, open_store
 from edi_guard.outcome import ClaimOutcome
 from edi_guard.outputs import open_report_writers
 from edi_guard.pipeline import CHUNK_SIZE, FileResult, FileRun, OutputPaths
@@ -40,7 +42,7 @@ def process(
     name: str | None = None,
     policy: Policy | None = None,
     ptp: PtpTable | None = None,
-    history: MemoryHistory | None = None,
+    history: HistoryStore | None = None,
     control_numbers: ControlNumbers | None = None,
     keep_claims: bool = False,
     on_claim: Callable[[ClaimOutcome], None] | None = None,
@@ -61,7 +63,9 @@ def process(
         outputs = OutputPaths.in_directory(Path(out_dir), stem)
     policy = policy or Policy.load(None)
     ptp = ptp or load_ptp(policy.ptp_table)
-    history = history or MemoryHistory(Hasher(b"edi-guard-in-memory"))
+    # A library call without a store remembers nothing beyond this file (rules.md's
+    # within-file history); pass open_history(url) for sessions across files and runs.
+    history = history or MemoryStore(Hasher(b"edi-guard-in-memory"))
     # Until control numbers are persisted with the history store, seed from the clock so
     # separate runs do not repeat each other's ISA13/GS06.
     control_numbers = control_numbers or CounterControlNumbers(int(time.time()) % 999_999_999 or 1)
@@ -180,6 +184,11 @@ def process(
         seconds=round(time.monotonic() - started, 3),
     )
     return file_result
+
+
+def open_history(url: str | None) -> HistoryStore:
+    """The history store a URL names (None: SQLite at the per-user data path)."""
+    return open_store(url)
 
 
 def structure_messages(result: ValidationResult, display: str, *, limit: int = 3) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from edi_guard import logs
 from edi_guard.api import process
-from edi_guard.history import Hasher, MemoryHistory
+from edi_guard.history.store import HistoryStore, open_store
 from edi_guard.outcome import ClaimOutcome
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,7 +35,19 @@ def main() -> int:
     if not inputs:
         print(f"no fixtures found in {FIXTURES}", file=sys.stderr)
         return 2
-    history = MemoryHistory(Hasher(b"edi-guard-demo"))
+    # The embedded SQLite history, kept with the outputs: run the demo twice and the second
+    # run finds the same sessions already recorded, and counts them once.
+    OUT.mkdir(parents=True, exist_ok=True)
+    history = open_store(f"sqlite://{OUT / 'history.sqlite3'}")
+    try:
+        _run(inputs, history)
+    finally:
+        history.close()
+    print(f"\nOutputs are in {OUT}")
+    return 0
+
+
+def _run(inputs: list[Path], history: HistoryStore) -> None:
     for path in inputs:
         print(f"{path.relative_to(REPO)}:")
         result = process(path, out_dir=OUT, history=history, on_claim=lambda o: print(_describe(o)))
@@ -47,8 +59,6 @@ def main() -> int:
         )
         for written in result.written:
             print(f"  wrote {written}")
-    print(f"\nOutputs are in {OUT}")
-    return 0
 
 
 if __name__ == "__main__":

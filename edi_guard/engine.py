@@ -56,14 +56,16 @@ def evaluate(
     ptp: PtpTable,
     history: HistoryView,
     beneficiary_key: str | Callable[[Claim], str],
+    claim: Claim | None = None,
 ) -> ClaimDecision:
     """Run every enabled rule of ``registry`` on ``unit``.
 
     ``beneficiary_key`` is the keyed hash itself, or a function computing it from the mapped
-    claim (so the caller need not map the claim twice).
+    claim (so the caller need not map the claim twice). ``claim`` is the unit already
+    mapped, when the caller has it.
     """
     try:
-        received = map_claim(unit)
+        received = claim if claim is not None else map_claim(unit)
     except MappingError as error:
         finding = Finding(
             rule="X12",

@@ -26,15 +26,15 @@ import structlog
 from edi_guard.assemble import Assembler, Block, BlockKind, ClaimUnit, Item
 from edi_guard.corrected import CorrectedWriter
 from edi_guard.engine import ClaimDecision, evaluate
-from edi_guard.errors import X12SyntaxError
+from edi_guard.errors import EdiGuardError, X12SyntaxError
 from edi_guard.gate import StructureGate
-from edi_guard.history import MemoryHistory
-from edi_guard.history.pending import PendingHistory
+from edi_guard.history.store import HistoryStore, needs_history, reservation_for
 from edi_guard.model.claim import Claim, Party
+from edi_guard.model.mapping import map_claim
 from edi_guard.outcome import ClaimOutcome, LineEcho, SetContext, Summary
 from edi_guard.policy import Policy
 from edi_guard.ptp import PtpTable
-from edi_guard.rules.base import Finding, Outcome, Rule
+from edi_guard.rules.base import Finding, HistoryView, Outcome, Rule
 from edi_guard.x12.segment import Segment
 
 log = structlog.get_logger("edi_guard")
@@ -173,7 +173,7 @@ class FileRun:
         deliver: OutcomeSink,
         policy: Policy,
         ptp: PtpTable,
-        history: MemoryHistory,
+        history: HistoryStore,
         registry: tuple[Rule, ...],
         gate: StructureGate,
     ) -> None:
@@ -182,8 +182,9 @@ class FileRun:
         self._deliver = deliver
         self._policy = policy
         self._ptp = ptp
-        self._history = PendingHistory(history)
+        self._store = history
         self._hasher = history.hasher
+        self._run_id = history.begin_run()
         self._registry = registry
         self._gate = gate
         self._assembler = Assembler()
@@ -221,8 +222,11 @@ class FileRun:
         self._end_interchange(accepted=False)
 
     def dispose(self) -> None:
-        """Release the spool (idempotent; also after a failure)."""
+        """Release the spool and end the history run (idempotent; also after a failure)."""
         self._spool.file.close()
+        if self._run_id:
+            run_id, self._run_id = self._run_id, ""
+            self._store.finish_run(run_id)
 
     def close(self, trailing: bytes) -> None:
         self._gate.close()
@@ -255,7 +259,9 @@ class FileRun:
             accepted = self._gate.group_accepted(item.first)
             self._group_accepted = accepted
             if not accepted:
-                self._rejected_sets.update(self._gate.sets_of_last_group())
+                sets = self._gate.sets_of_last_group()
+                self._rejected_sets.update(sets)
+                self._store.release(self._run_id, sets)
             self._corrected.group_trailer(item, accepted=accepted)
         elif kind is BlockKind.INTERCHANGE_HEADER:
             if self._interchange_open:
@@ -280,7 +286,7 @@ class FileRun:
         accepted = self._gate.set_accepted(self._set_index) if block is not None else False
         if not accepted:
             self._rejected_sets.add(self._set_index)
-            self._history.drop_set(self._set_index)
+            self._store.release(self._run_id, [self._set_index])
         if block is not None:
             self._corrected.set_trailer(block, accepted=accepted)
         else:
@@ -295,11 +301,12 @@ class FileRun:
     def _end_interchange(self, *, accepted: bool) -> None:
         self._close_open_set()
         if accepted:
-            self._history.commit()
+            # Reservations of the interchange's accepted sets become sessions for good.
+            self._store.confirm(self._run_id)
         else:
             self.totals.interchanges_rejected += 1
             self._corrected.abandon()
-            self._history.discard()
+            self._store.release(self._run_id)
         rejected_sets = self._rejected_sets
         for set_index, outcome in self._spool.drain():
             if not accepted or set_index in rejected_sets:
@@ -318,8 +325,6 @@ class FileRun:
         segments = None if decision.rejected else decision.segments
         self._corrected.claim(unit, segments)
         outcome = _outcome(unit, decision, context)
-        if decision.final is not None and not decision.rejected:
-            self._record_sessions(decision.final)
         if decision.crashed_rules:
             self.crashed_rules.extend(decision.crashed_rules)
             log.error(
@@ -338,23 +343,40 @@ class FileRun:
         self._spool.put(self._set_index, outcome)
 
     def _decide(self, unit: ClaimUnit) -> ClaimDecision:
+        """Decide a claim; under the beneficiary's history lock when it has TPI lines.
+
+        The reservation written under the lock is the record of the claim's sessions; it
+        becomes final at the interchange's verdict (``_end_interchange``).
+        """
+        try:
+            claim = map_claim(unit)
+        except EdiGuardError:
+            return self._evaluate(unit, None, self._store, "")
+        key = self._hasher.beneficiary(claim)
+        if not needs_history(claim):
+            return self._evaluate(unit, claim, self._store, key)
+        return self._store.decide(
+            key,
+            lambda view: self._evaluate(unit, claim, view, key),
+            lambda decision: reservation_for(
+                None if decision.rejected else decision.final, self._hasher
+            ),
+            run_id=self._run_id,
+            set_index=self._set_index,
+        )
+
+    def _evaluate(
+        self, unit: ClaimUnit, claim: Claim | None, history: HistoryView, key: str
+    ) -> ClaimDecision:
         return evaluate(
             unit,
             registry=self._registry,
             policy=self._policy,
             ptp=self._ptp,
-            history=self._history,
-            beneficiary_key=self._hasher.beneficiary,
+            history=history,
+            beneficiary_key=key,
+            claim=claim,
         )
-
-    def _record_sessions(self, claim: Claim) -> None:
-        days = sorted(
-            {day for line in claim.lines if line.code in TPI_CODES for day in line.service_days()}
-        )
-        if not days:
-            return
-        key = self._hasher.beneficiary(claim)
-        self._history.record(key, self._hasher.claim(claim.claim_id), days, self._set_index)
 
 
 def _set_context(block: Block, isa: Segment | None) -> SetContext:

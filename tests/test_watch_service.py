@@ -96,26 +96,24 @@ def test_status_reports_queue_done_and_last_error(tmp_path: Path, watchers: list
     assert watcher.stop() == 0
 
 
-def test_history_url_needs_open_history(tmp_path: Path) -> None:
-    from edi_guard import api
+def test_a_persistent_history_counts_sessions_across_files(
+    tmp_path: Path, watchers: list[Watcher]
+) -> None:
+    """With --history, a file's TPI sessions are remembered by the SQLite store."""
+    from edi_guard.history.store import open_store
 
-    (tmp_path / "inbox").mkdir()
-    shown = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "edi_guard.commands.watch",
-            str(tmp_path / "inbox"),
-            "--out-dir",
-            str(tmp_path / "out"),
-            "--history",
-            f"sqlite:///{tmp_path / 'h.sqlite3'}",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        timeout=60,
-    )
-    if hasattr(api, "open_history"):
-        pytest.skip("edi_guard.api.open_history exists: --history is wired")
-    assert shown.returncode == 2
-    assert b"open_history" in shown.stderr
+    database = tmp_path / "history.sqlite3"
+    watcher = Watcher(tmp_path, "--history", f"sqlite:///{database}")
+    watchers.append(watcher.start())
+    drop(watcher.inbox, "first.x12", DEMO)
+    [event] = watcher.wait_handled(1)
+    assert event["outcome"] == "processed"
+    assert watcher.stop() == 0
+    store = open_store(f"sqlite:///{database}")
+    try:
+        stats = store.stats()
+    finally:
+        store.close()
+    # The demo file's accepted and corrected TPI claims: four sessions, none reserved.
+    assert stats.sessions == 4
+    assert stats.reservations == 0

@@ -10,6 +10,7 @@ import click
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("check", "check"),
     ("fix", "fix"),
+    ("history", "history"),
     ("ptp", "ptp"),
     ("watch", "watch"),
 )

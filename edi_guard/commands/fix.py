@@ -8,9 +8,11 @@ import click
 
 from edi_guard import logs
 from edi_guard.api import process
+from edi_guard.commands.history import history_option
 from edi_guard.errors import EdiGuardError
-from edi_guard.history import Hasher, MemoryHistory
+from edi_guard.history.store import HistoryStore, open_store
 from edi_guard.policy import Policy
+from edi_guard.ptp import PtpTable
 from edi_guard.ptp import load as load_ptp
 
 USAGE_ERROR = 2
@@ -30,8 +32,15 @@ USAGE_ERROR = 2
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Policy file (JSON or TOML); defaults ship in schemas/policy.defaults.json.",
 )
+@history_option
 @click.option("--log-format", type=click.Choice(["json", "console"]), default="console")
-def fix(inputs: tuple[Path, ...], out_dir: Path, policy_path: Path | None, log_format: str) -> None:
+def fix(
+    inputs: tuple[Path, ...],
+    out_dir: Path,
+    policy_path: Path | None,
+    url: str | None,
+    log_format: str,
+) -> None:
     """Check and correct each INPUT; write what may go out and what was held back.
 
     Exit code 0 when nothing was rejected, 1 when a claim, transaction set or interchange
@@ -43,8 +52,25 @@ def fix(inputs: tuple[Path, ...], out_dir: Path, policy_path: Path | None, log_f
     except EdiGuardError as error:
         raise click.UsageError(str(error)) from None
     ptp = load_ptp(policy.ptp_table)
-    # One history for the whole run: a fourth session in a later file of the same run counts.
-    history = MemoryHistory(Hasher(b"edi-guard-run"))
+    try:
+        history: HistoryStore = open_store(url)
+    except EdiGuardError as error:
+        click.echo(f"edi-guard fix: {error}", err=True)
+        raise SystemExit(USAGE_ERROR) from None
+    try:
+        exit_code = _fix_all(inputs, out_dir, policy, ptp, history)
+    finally:
+        history.close()
+    raise SystemExit(exit_code)
+
+
+def _fix_all(
+    inputs: tuple[Path, ...],
+    out_dir: Path,
+    policy: Policy,
+    ptp: PtpTable,
+    history: HistoryStore,
+) -> int:
     exit_code = 0
     for path in inputs:
         try:
@@ -65,4 +91,4 @@ def fix(inputs: tuple[Path, ...], out_dir: Path, policy_path: Path | None, log_f
             click.echo(f"  wrote {written}")
         if exit_code != USAGE_ERROR:
             exit_code = max(exit_code, result.exit_code)
-    raise SystemExit(exit_code)
+    return exit_code
