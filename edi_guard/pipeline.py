@@ -15,7 +15,7 @@ import pickle
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -140,26 +140,46 @@ class _Totals:
 OutcomeSink = Callable[[ClaimOutcome], None]
 
 
-@dataclass(slots=True)
 class _Spool:
-    """Claim outcomes of the open interchange, waiting for its verdict (on disk past 8 MB)."""
+    """Claim outcomes of the open interchange, waiting for its verdict.
 
-    file: IO[bytes] = field(
-        default_factory=lambda: tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115
-    )
-    count: int = 0
+    The first ``IN_MEMORY`` outcomes stay in a list (most interchanges are small); beyond
+    that they are pickled to a temporary file, so memory stays flat on huge interchanges.
+    """
+
+    IN_MEMORY = 10_000
+
+    def __init__(self) -> None:
+        self._held: list[tuple[int, ClaimOutcome]] = []
+        self._file: IO[bytes] | None = None
+        self._spilled = 0
 
     def put(self, set_index: int, outcome: ClaimOutcome) -> None:
-        pickle.dump((set_index, outcome), self.file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.count += 1
+        if len(self._held) < self.IN_MEMORY:
+            self._held.append((set_index, outcome))
+            return
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        pickle.dump((set_index, outcome), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._spilled += 1
 
     def drain(self) -> Iterator[tuple[int, ClaimOutcome]]:
-        self.file.seek(0)
-        for _ in range(self.count):
-            yield pickle.load(self.file)
-        self.file.seek(0)
-        self.file.truncate()
-        self.count = 0
+        held, self._held = self._held, []
+        yield from held
+        spool = self._file
+        if spool is None:
+            return
+        spool.seek(0)
+        for _ in range(self._spilled):
+            yield pickle.load(spool)  # our own spool, written just above
+        spool.seek(0)
+        spool.truncate()
+        self._spilled = 0
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 class FileRun:
@@ -223,7 +243,7 @@ class FileRun:
 
     def dispose(self) -> None:
         """Release the spool and end the history run (idempotent; also after a failure)."""
-        self._spool.file.close()
+        self._spool.close()
         if self._run_id:
             run_id, self._run_id = self._run_id, ""
             self._store.finish_run(run_id)
@@ -325,6 +345,7 @@ class FileRun:
         segments = None if decision.rejected else decision.segments
         self._corrected.claim(unit, segments)
         outcome = _outcome(unit, decision, context)
+        self._set_context = outcome.context  # reused while the billing provider stays
         if decision.crashed_rules:
             self.crashed_rules.extend(decision.crashed_rules)
             log.error(
@@ -433,7 +454,8 @@ def _outcome(unit: ClaimUnit, decision: ClaimDecision, context: SetContext | Non
             first_service_date=None,
             last_service_date=None,
         )
-    set_context = replace(set_context, billing_provider=received.billing_provider)
+    if set_context.billing_provider != received.billing_provider:
+        set_context = replace(set_context, billing_provider=received.billing_provider)
     dates = [day for line in received.lines for day in line.service_days()]
     charge_out = final.total_charge if final is not None and not decision.rejected else Decimal(0)
     dropped = Decimal(0)

@@ -54,6 +54,8 @@ class MemoryStore(MemoryHistory):
         self._lock = threading.RLock()
         self._runs: dict[str, float] = {}
         self._reserved: list[_Row] = []
+        # Rows by beneficiary: a decision reads one beneficiary's rows, never all of them.
+        self._by_beneficiary: dict[str, list[_Row]] = {}
         self._next_id = 1
         self._imported: set[tuple[str, date, str]] = set()
 
@@ -86,10 +88,16 @@ class MemoryStore(MemoryHistory):
             threshold = time.time() - self._ttl
             dead = {run_id for run_id, seen in self._runs.items() if seen < threshold}
             before = len(self._reserved)
-            self._reserved = [row for row in self._reserved if row.pending.run_id not in dead]
+            self._keep([row for row in self._reserved if row.pending.run_id not in dead])
             for run_id in dead:
                 del self._runs[run_id]
             return before - len(self._reserved)
+
+    def _keep(self, rows: list[_Row]) -> None:
+        self._reserved = rows
+        self._by_beneficiary = {}
+        for row in rows:
+            self._by_beneficiary.setdefault(row.beneficiary, []).append(row)
 
     def _require_run(self, run_id: str) -> None:
         if run_id not in self._runs:
@@ -136,7 +144,7 @@ class MemoryStore(MemoryHistory):
             (session.claim_id_digest, session.service_date)
             for session in self.sessions(beneficiary_key)
         ]
-        pending = [row.pending for row in self._reserved if row.beneficiary == beneficiary_key]
+        pending = [row.pending for row in self._by_beneficiary.get(beneficiary_key, ())]
         return compose_sessions(committed, pending, run_id)
 
     def _reserve(
@@ -161,7 +169,9 @@ class MemoryStore(MemoryHistory):
                 VOID_ACTION if action == VOID_ACTION else ADD,
             )
             self._next_id += 1
-            self._reserved.append(_Row(beneficiary_key, pending))
+            row = _Row(beneficiary_key, pending)
+            self._reserved.append(row)
+            self._by_beneficiary.setdefault(beneficiary_key, []).append(row)
 
     # Verdicts -----------------------------------------------------------------------------
 
@@ -175,12 +185,12 @@ class MemoryStore(MemoryHistory):
                 self.forget_claim(beneficiary, claim)
             for beneficiary, claim, day in adds:
                 self.record(beneficiary, claim, [day])
-            self._reserved = [row for row in self._reserved if not _matches(row, run_id, sets)]
+            self._keep([row for row in self._reserved if not _matches(row, run_id, sets)])
 
     def release(self, run_id: str, set_indexes: Iterable[int] | None = None) -> None:
         sets = normalized_sets(set_indexes)
         with self._lock:
-            self._reserved = [row for row in self._reserved if not _matches(row, run_id, sets)]
+            self._keep([row for row in self._reserved if not _matches(row, run_id, sets)])
             if run_id in self._runs:
                 self._runs[run_id] = time.time()
 
