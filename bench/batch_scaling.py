@@ -8,8 +8,9 @@ run calls ``edi_guard.batch.run_batch`` (what the command runs, without the prog
 into a fresh temporary output directory; ``jobs=1`` runs in this process, more jobs in a
 pool of spawned worker processes, whose start-up (imports, policy, PTP table) is part of the
 time. Every configuration must write byte-identical outputs (fixed ``now`` and control
-numbers); the script checks it. Prints a Markdown table: median wall seconds, claims/s and
-the speed-up over one job (job counts alternate within each round), with the load average before the runs (the machine may be shared).
+numbers); the script checks it. Job counts alternate within each round, so a change in load
+falls on all alike. Prints a Markdown table: median wall seconds, claims/s and the speed-up
+over one job, with the load average before and after (the machine may be shared).
 """
 
 from __future__ import annotations
