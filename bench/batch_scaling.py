@@ -116,8 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = rows[0][1]
     print("| jobs | median s | claims/s | speed-up vs jobs=1 | runs (s) |")
     print("|---|---|---|---|---|")
-    for jobs, median, claims, times in rows:
-        runs = ", ".join(f"{value:.2f}" for value in times)
+    for jobs, median, claims, runs_of in rows:
+        runs = ", ".join(f"{value:.2f}" for value in runs_of)
         print(f"| {jobs} | {median:.2f} | {claims / median:,.0f} | {base / median:.2f}x | {runs} |")
     after = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"\nload average before: {load}; after: {after}")
