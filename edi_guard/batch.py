@@ -12,7 +12,12 @@ The adapters (``edi-guard batch``, :mod:`edi_guard.spark`) share what is here:
   atomically) or, through the optional ``fsspec`` package, any other scheme it knows
   (``s3://``, ``gs://``, ``abfs://``, ``hdfs://``...): inputs are streamed in chunks, outputs
   are written to a local temporary directory and uploaded whole when the file is done.
-- Control numbers are deterministic per file: file ``i`` of a batch takes its ISA13/GS06 from
+- History: each worker opens the store ``history_url`` names once (``open_store``: SQLite at
+  the per-user path when None, as ``edi-guard fix``) and decides every file it gets against
+  it. ``memory:`` is per file here: a worker's memory holds whichever files the scheduler
+  gave it, so anything wider would make results depend on timing.
+- Control numbers: ``process()``'s own (from the history store) unless ``control_start`` is
+  given; then file ``i`` of the batch takes its ISA13/GS06 from
   ``control_start + i * CONTROL_STRIDE`` on, so parallel files never repeat each other's
   numbers and a rerun with the same ``control_start`` and ``now`` writes the same bytes.
 
@@ -22,9 +27,9 @@ This module knows no click and no Spark: the progress bar and the table are the 
 from __future__ import annotations
 
 import glob
-import inspect
 import logging
 import multiprocessing
+import multiprocessing.util
 import re
 import shutil
 import tempfile
@@ -32,8 +37,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +50,7 @@ import structlog
 from edi_guard.acks.control import MAX_CONTROL_NUMBER, CounterControlNumbers
 from edi_guard.api import process
 from edi_guard.errors import EdiGuardError
+from edi_guard.history.store import MEMORY_URL, HistoryStore, open_store
 from edi_guard.outcome import ClaimOutcome, Summary
 from edi_guard.pipeline import OutputPaths
 from edi_guard.policy import Policy
@@ -65,8 +71,6 @@ OUTPUT_SUFFIXES = (".837", ".277", ".999", ".ta1", ".report.json", ".report.xml"
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _GLOB_CHARS = frozenset("*?[")
 
-_PROCESS_TAKES_HISTORY_URL = "history_url" in inspect.signature(process).parameters
-
 
 # Options and results ---------------------------------------------------------------------
 
@@ -80,25 +84,21 @@ class BatchOptions:
     policy_path: str | None = None
     """A policy file readable at this path wherever a worker runs; None: shipped defaults."""
     history_url: str | None = None
-    """Passed to ``process()`` as ``history_url``; None: process()'s own default."""
+    """The history store (``open_store``); None: SQLite at the per-user data path."""
     now: datetime | None = None
     """The timestamp of the 277/999/TA1 envelopes and reports; None: each file's clock."""
     control_start: int | None = None
-    """First control number of file 0; None: from the clock when the batch starts."""
+    """First control number of file 0 (reproducible runs); None: process()'s numbering."""
     log_format: str | None = None
     """``json`` or ``console``: workers in other processes configure structlog with it."""
     log_level: int | None = None
 
-    def resolved(self) -> BatchOptions:
-        """These options with ``control_start`` fixed, so every worker derives the same."""
-        if self.control_start is not None:
-            if not 1 <= self.control_start <= MAX_CONTROL_NUMBER:
-                raise EdiGuardError(
-                    f"control_start must be between 1 and {MAX_CONTROL_NUMBER}, "
-                    f"got {self.control_start}"
-                )
-            return self
-        return replace(self, control_start=int(time.time()) % MAX_CONTROL_NUMBER or 1)
+    def check(self) -> None:
+        if self.control_start is not None and not 1 <= self.control_start <= MAX_CONTROL_NUMBER:
+            raise EdiGuardError(
+                f"control_start must be between 1 and {MAX_CONTROL_NUMBER}, "
+                f"got {self.control_start}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,19 +337,34 @@ class Destination:
 
 
 class Worker:
-    """Processes files one at a time with what every file shares (policy, PTP table)."""
+    """Processes files one at a time with what every file shares (policy, PTP table, history).
+
+    Holds the history store open (a database connection): :meth:`close` it, or use the
+    worker as a context manager.
+    """
 
     def __init__(self, options: BatchOptions) -> None:
-        self.options = options.resolved()
-        policy_path = Path(self.options.policy_path) if self.options.policy_path else None
+        options.check()
+        self.options = options
+        policy_path = Path(options.policy_path) if options.policy_path else None
         self.policy = Policy.load(policy_path)
         self.ptp: PtpTable = load_ptp(self.policy.ptp_table)
-        self.destination = Destination(self.options.out_dir)
-        if self.options.history_url is not None and not _PROCESS_TAKES_HISTORY_URL:
-            raise EdiGuardError(
-                "this edi_guard.process() does not take history_url yet; "
-                "run without --history (each file is checked against its own claims)"
-            )
+        self.destination = Destination(options.out_dir)
+        self._per_file_history = (options.history_url or "").strip() == MEMORY_URL
+        self.history: HistoryStore | None = (
+            None if self._per_file_history else open_store(options.history_url)
+        )
+
+    def close(self) -> None:
+        if self.history is not None:
+            self.history.close()
+            self.history = None
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def run(
         self, job: FileJob, on_claim: Callable[[ClaimOutcome], None] | None = None
@@ -381,21 +396,25 @@ class Worker:
         started: float,
         on_claim: Callable[[ClaimOutcome], None] | None,
     ) -> FileReport:
-        assert self.options.control_start is not None  # resolved() in __init__
         extra: dict[str, Any] = {}
-        if self.options.history_url is not None:
-            extra["history_url"] = self.options.history_url
-        with (
-            open_source(job.source) as stream,
-            self.destination.outputs(output_stem(job.source)) as (outputs, delivered),
-        ):
+        if self.options.control_start is not None:
+            extra["control_numbers"] = control_numbers_for(self.options.control_start, job.index)
+        with ExitStack() as stack:
+            history = self.history
+            if history is None:  # memory: one store per file
+                history = open_store(MEMORY_URL)
+                stack.callback(history.close)
+            stream = stack.enter_context(open_source(job.source))
+            outputs, delivered = stack.enter_context(
+                self.destination.outputs(output_stem(job.source))
+            )
             result = process(
                 stream,
                 outputs=outputs,
                 name=name,
                 policy=self.policy,
                 ptp=self.ptp,
-                control_numbers=control_numbers_for(self.options.control_start, job.index),
+                history=history,
                 now=self.options.now,
                 on_claim=on_claim,
                 **extra,
@@ -431,6 +450,8 @@ def _start_worker(options: BatchOptions) -> None:
             level=options.log_level or logging.INFO,
         )
     _WORKER = Worker(options)
+    # Pool workers leave through multiprocessing's exit path, which skips atexit.
+    multiprocessing.util.Finalize(None, _WORKER.close, exitpriority=10)
 
 
 def _run_in_worker(job: FileJob) -> FileReport:
@@ -455,8 +476,8 @@ def run_batch(
     if jobs < 1:
         raise EdiGuardError(f"jobs must be at least 1, got {jobs}")
     check_distinct_stems(sources)
-    options = options.resolved()
-    # Built here first even with a pool, so bad options fail once, clearly, before any work.
+    # Built here first even with a pool, so bad options (policy, history URL) fail once,
+    # clearly, before any work.
     worker = Worker(options)
     started = time.monotonic()
     queue = [FileJob(index, source) for index, source in enumerate(sources)]
@@ -467,10 +488,11 @@ def run_batch(
         if on_report is not None:
             on_report(report)
 
-    if jobs == 1 or len(queue) <= 1:
-        for job in queue:
-            done(worker.run(job))
-    else:
+    with worker:
+        if jobs == 1 or len(queue) <= 1:
+            for job in queue:
+                done(worker.run(job))
+    if jobs > 1 and len(queue) > 1:
         _run_pool(queue, options, min(jobs, len(queue)), done)
     reports.sort(key=lambda report: report.index)
     return BatchResult(tuple(reports), time.monotonic() - started, jobs)

@@ -213,11 +213,13 @@ def run(
     """Process every input on the executors; write the outputs to ``out_dir``.
 
     ``inputs`` are files, directories or glob patterns, local or fsspec URLs. Each file is
-    processed exactly as ``edi-guard fix`` does; control numbers come from ``control_start``
-    (default: the clock) in blocks per file, so ``now`` plus ``control_start`` make a run
-    reproducible. ``partitions`` defaults to 4 per default parallelism (capped at the
-    number of files). Raises EdiGuardError before any work for bad options; failures of
-    single files are in ``files`` (``error``) and do not stop the others.
+    processed exactly as ``edi-guard fix`` does, against the history store ``history_url``
+    names. Control numbers are process()'s (kept in the history store) unless
+    ``control_start`` is given: then file ``i`` takes a block from ``control_start +
+    1000 * i``, so ``now`` plus ``control_start`` make a run reproducible. ``partitions``
+    defaults to 4 per default parallelism (capped at the number of files). Raises
+    EdiGuardError before any work for bad options; failures of single files are in
+    ``files`` (``error``) and do not stop the others.
     """
     started = time.monotonic()
     context = spark.sparkContext
@@ -231,8 +233,9 @@ def run(
         history_url=history_url,
         now=now,
         control_start=control_start,
-    ).resolved()
-    Worker(options)  # the policy and the history URL are checked here, once, on the driver
+    )
+    # The policy and the history store are checked here, once, on the driver.
+    Worker(options).close()
     slices = max(1, min(len(sources), partitions or 4 * context.defaultParallelism))
     results = (
         context.parallelize(list(enumerate(sources)), slices)
@@ -286,7 +289,11 @@ def process_partition(
     not grow with the number of claims in a file. A file that failed yields no claims: it
     wrote no outputs either.
     """
-    worker = Worker(options)
+    with Worker(options) as worker:
+        yield from _process_files(worker, jobs)
+
+
+def _process_files(worker: Worker, jobs: Iterable[tuple[int, str]]) -> Iterator[tuple[str, Any]]:
     for index, source in jobs:
         name = source.rstrip("/").rsplit("/", 1)[-1]
         with tempfile.TemporaryFile(prefix="edi-guard-claims-") as spool:

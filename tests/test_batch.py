@@ -27,9 +27,7 @@ from edi_guard.batch import (
     CONTROL_STRIDE,
     BatchOptions,
     BatchResult,
-    FileJob,
     FileReport,
-    Worker,
     check_distinct_stems,
     control_numbers_for,
     discover,
@@ -43,6 +41,7 @@ from edi_guard.errors import EdiGuardError
 ROOT = Path(__file__).resolve().parent.parent
 RULE_FIXTURES = ROOT / "fixtures" / "rules"
 DEMO = ROOT / "fixtures" / "demo" / "tpi-batch.x12"
+HISTORY_FIXTURES = ROOT / "fixtures" / "history"
 NOW = datetime(2026, 8, 15, 9, 30, 0)
 CONTROL_START = 424_000
 
@@ -72,9 +71,13 @@ def fix_reference(
     out_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
     *,
-    extra_args: Sequence[str] = (),
+    history_url: str = "memory:",
 ) -> None:
-    """Run ``edi-guard fix`` on each source, with the batch's ``now`` and control numbers."""
+    """Run ``edi-guard fix`` on each source, with the batch's ``now`` and control numbers.
+
+    One fix per file: with ``memory:`` each file then has its own history, as in a batch; with
+    a store, files are decided in the order given.
+    """
     index = {Path(source).name: position for position, source in enumerate(sources)}
 
     def pinned(path: Any, **kwargs: Any) -> Any:
@@ -85,7 +88,8 @@ def fix_reference(
     monkeypatch.setattr(fix_module, "process", pinned)
     runner = CliRunner()
     for source in sources:
-        result = runner.invoke(fix_module.fix, [source, "--out-dir", str(out_dir), *extra_args])
+        arguments = [source, "--out-dir", str(out_dir), "--history", history_url]
+        result = runner.invoke(fix_module.fix, arguments)
         assert result.exit_code in (0, 1), f"{source}: {result.output}"
 
 
@@ -127,7 +131,12 @@ def claims_from_json_reports(directory: Path) -> list[ClaimKey]:
 
 
 def options(out_dir: str | Path, **overrides: Any) -> BatchOptions:
-    settings: dict[str, Any] = {"now": NOW, "control_start": CONTROL_START, **overrides}
+    settings: dict[str, Any] = {
+        "now": NOW,
+        "control_start": CONTROL_START,
+        "history_url": "memory:",
+        **overrides,
+    }
     return BatchOptions(out_dir=str(out_dir), **settings)
 
 
@@ -179,7 +188,7 @@ def test_control_numbers_are_disjoint_blocks_per_file() -> None:
 
 def test_bad_control_start_is_refused(tmp_path: Path) -> None:
     with pytest.raises(EdiGuardError, match="control_start"):
-        options(tmp_path, control_start=0).resolved()
+        options(tmp_path, control_start=0).check()
 
 
 # Same outputs as fix ---------------------------------------------------------------------
@@ -262,15 +271,38 @@ def test_bad_options_fail_before_any_file(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_history_url_is_passed_on_or_refused_clearly(tmp_path: Path) -> None:
-    wanted = options(tmp_path / "out", history_url="memory:")
-    if batch_module._PROCESS_TAKES_HISTORY_URL:
-        source = str(flat_fixtures(tmp_path / "in", limit=1)[0])
-        report = Worker(wanted).run(FileJob(0, source))
-        assert not report.failed, report.error
-    else:
-        with pytest.raises(EdiGuardError, match="history_url"):
-            Worker(wanted)
+def test_memory_history_is_per_file_and_sqlite_is_shared_by_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TPI009 across two files: a fourth session in file2 is caught only with a store."""
+    names = ("file1-three-sessions.x12", "file2-fourth-session.x12")
+    (tmp_path / "in").mkdir()
+    sources = []
+    for name in names:
+        shutil.copyfile(HISTORY_FIXTURES / name, tmp_path / "in" / name)
+        sources.append(str(tmp_path / "in" / name))
+
+    apart = run_batch(sources, options(tmp_path / "apart"), jobs=2)
+    # One file after the other, as fix would: the order decides which session is the fourth.
+    url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    shared = [
+        run_batch(
+            [source],
+            options(
+                tmp_path / "shared",
+                history_url=url,
+                control_start=CONTROL_START + position * CONTROL_STRIDE,  # as file `position`
+            ),
+        )
+        for position, source in enumerate(sources)
+    ]
+
+    assert apart.reports[1].summary is not None
+    assert apart.reports[1].summary.claims_rejected == 0
+    second = shared[1].reports[0].summary
+    assert second is not None and second.claims_rejected == 1
+    fix_reference(sources, tmp_path / "fix", monkeypatch, history_url=url + ".fix")
+    assert_same_tree(tmp_path / "shared", tmp_path / "fix")
 
 
 # Other filesystems through fsspec (its in-memory filesystem stands in for s3:// etc.) ----

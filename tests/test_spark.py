@@ -27,7 +27,6 @@ from test_batch import (
     flat_fixtures,
 )
 
-import edi_guard.batch as batch_module
 from edi_guard.batch import BatchOptions
 from edi_guard.errors import EdiGuardError
 from edi_guard.spark import (
@@ -114,6 +113,7 @@ def test_fixtures_and_corpus_match_fix_and_the_json_reports(
         spark,
         inputs,
         str(tmp_path / "spark"),
+        history_url="memory:",
         now=NOW,
         control_start=CONTROL_START,
         partitions=4,
@@ -138,7 +138,9 @@ def test_a_large_file_is_one_row_per_claim(spark: SparkSession, tmp_path: Path) 
     with (tmp_path / "in" / "small.x12").open("wb") as out:
         generate.generate(out, 5, seed=4)
 
-    result = run(spark, [str(tmp_path / "in")], str(tmp_path / "out"), now=NOW)
+    result = run(
+        spark, [str(tmp_path / "in")], str(tmp_path / "out"), history_url="memory:", now=NOW
+    )
 
     counts = {row.file: row["count"] for row in result.claims.groupBy("file").count().collect()}
     assert counts == {"large.x12": 3000, "small.x12": 5}
@@ -148,7 +150,7 @@ def test_a_large_file_is_one_row_per_claim(spark: SparkSession, tmp_path: Path) 
 
 def test_unreadable_file_fails_alone_on_its_executor(tmp_path: Path) -> None:
     good = str(flat_fixtures(tmp_path / "in", limit=1)[0])
-    job_options = BatchOptions(out_dir=str(tmp_path / "out"), control_start=1)
+    job_options = BatchOptions(out_dir=str(tmp_path / "out"), history_url="memory:")
 
     items = list(process_partition(job_options, [(0, str(tmp_path / "gone.x12")), (1, good)]))
 
@@ -197,13 +199,7 @@ def test_run_refuses_sqlite_on_a_cluster_before_any_work(tmp_path: Path) -> None
 
 # PostgreSQL history ----------------------------------------------------------------------
 
-needs_history_url = pytest.mark.skipif(
-    not batch_module._PROCESS_TAKES_HISTORY_URL,
-    reason="edi_guard.process() does not take history_url yet (the lead wires it)",
-)
 
-
-@needs_history_url
 def test_postgresql_history_is_shared_across_runs_and_matches_fix(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -221,9 +217,7 @@ def test_postgresql_history_is_shared_across_runs_and_matches_fix(
                 now=NOW,
                 control_start=CONTROL_START,
             )
-            fix_reference(
-                [str(path)], tmp_path / "fix", monkeypatch, extra_args=("--history", fix_url)
-            )
+            fix_reference([str(path)], tmp_path / "fix", monkeypatch, history_url=fix_url)
     finally:
         drop_database(spark_url)
         drop_database(fix_url)
