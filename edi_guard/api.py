@@ -12,7 +12,12 @@ from typing import BinaryIO
 
 import structlog
 
-from edi_guard.acks.control import ControlNumbers, CounterControlNumbers
+from edi_guard.acks.control import (
+    ControlNumbers,
+    ReceiverControlNumbers,
+    SameForAll,
+    StoreControlNumbers,
+)
 from edi_guard.atomic import AtomicFile
 from edi_guard.errors import EdiGuardError, X12SyntaxError
 from edi_guard.gate import StructureGate
@@ -43,7 +48,8 @@ def process(
     policy: Policy | None = None,
     ptp: PtpTable | None = None,
     history: HistoryStore | None = None,
-    control_numbers: ControlNumbers | None = None,
+    control_numbers: ControlNumbers | StoreControlNumbers | SameForAll | None = None,
+    force: bool = False,
     keep_claims: bool = False,
     on_claim: Callable[[ClaimOutcome], None] | None = None,
     now: datetime | None = None,
@@ -66,9 +72,15 @@ def process(
     # A library call without a store remembers nothing beyond this file (rules.md's
     # within-file history); pass open_history(url) for sessions across files and runs.
     history = history or MemoryStore(Hasher(b"edi-guard-in-memory"))
-    # Until control numbers are persisted with the history store, seed from the clock so
-    # separate runs do not repeat each other's ISA13/GS06.
-    control_numbers = control_numbers or CounterControlNumbers(int(time.time()) % 999_999_999 or 1)
+    # Our ISA13/GS06 come from the history store, per receiver, unless the caller brings
+    # its own numbering.
+    numbers: ReceiverControlNumbers
+    if control_numbers is None:
+        numbers = StoreControlNumbers(history)
+    elif isinstance(control_numbers, StoreControlNumbers | SameForAll):
+        numbers = control_numbers
+    else:
+        numbers = SameForAll(control_numbers)
     now = now or datetime.now()
     kept: list[ClaimOutcome] = []
     with ExitStack() as stack:
@@ -102,7 +114,7 @@ def process(
                 html=files["html"].file,
                 file_name=display,
                 sha256=digest.hexdigest,
-                control_numbers=control_numbers,
+                control_numbers=numbers,
                 now=now,
             )
 
@@ -124,6 +136,7 @@ def process(
                 history=history,
                 registry=REGISTRY,
                 gate=gate,
+                force=force,
             )
             stack.callback(run.dispose)
             tokenizer = Tokenizer()
@@ -142,7 +155,10 @@ def process(
                 run.fail(error)
             summary = run.totals.summary()
             result = gate.result
-            wrote_999 = reports.write_acks(result, ack999=files["999"].file, ta1=files["ta1"].file)
+            duplicates = frozenset(run.duplicate_positions)
+            wrote_999 = reports.write_acks(
+                result, ack999=files["999"].file, ta1=files["ta1"].file, duplicates=duplicates
+            )
             written_277 = reports.finish(summary)
             outputs_written: list[Path] = []
             wanted = {
@@ -161,7 +177,7 @@ def process(
             for atomic in files.values():
                 atomic.discard()
             raise
-    messages.extend(structure_messages(result, display))
+    messages.extend(structure_messages(result, display, duplicates=duplicates))
     file_result = FileResult(
         file=display,
         sha256=digest.hexdigest(),
@@ -170,6 +186,7 @@ def process(
         claims=tuple(kept),
         messages=tuple(messages),
         envelope_rejected=result.fatal is not None
+        or bool(duplicates)
         or any(interchange.status == "R" for interchange in result.interchanges),
     )
     log.info(
@@ -191,12 +208,25 @@ def open_history(url: str | None) -> HistoryStore:
     return open_store(url)
 
 
-def structure_messages(result: ValidationResult, display: str, *, limit: int = 3) -> list[str]:
+def structure_messages(
+    result: ValidationResult,
+    display: str,
+    *,
+    duplicates: frozenset[int] = frozenset(),
+    limit: int = 3,
+) -> list[str]:
     """Plain words for what structure validation rejected: where, never what (no values)."""
     messages: list[str] = []
     if result.fatal is not None:
         messages.append(f"{display}: {result.fatal}")
     for interchange in result.interchanges:
+        if interchange.first_position in duplicates:
+            messages.append(
+                f"{display}: interchange {interchange.isa_control}: already processed from this "
+                "sender: a duplicate, answered with TA1 note 025 and not processed again "
+                "(fix --force processes it anyway)"
+            )
+            continue
         if interchange.status != "A":
             messages.append(
                 f"{display}: interchange {interchange.isa_control}: "

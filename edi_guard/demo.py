@@ -5,6 +5,7 @@ Uses the in-memory history (nothing to set up, no server) and writes to ./demo-o
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -35,28 +36,32 @@ def main() -> int:
     if not inputs:
         print(f"no fixtures found in {FIXTURES}", file=sys.stderr)
         return 2
-    # The embedded SQLite history, kept with the outputs: run the demo twice and the second
-    # run finds the same sessions already recorded, and counts them once.
-    OUT.mkdir(parents=True, exist_ok=True)
+    # The embedded SQLite history lives with the outputs; each demo starts afresh.
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
     history = open_store(f"sqlite://{OUT / 'history.sqlite3'}")
     try:
-        _run(inputs, history)
+        _run(inputs, history, OUT)
+        print(f"\nThe same file sent again ({inputs[0].name}), as a retrying uploader would:")
+        _run(inputs[:1], history, OUT / "resent")
     finally:
         history.close()
     print(f"\nOutputs are in {OUT}")
     return 0
 
 
-def _run(inputs: list[Path], history: HistoryStore) -> None:
+def _run(inputs: list[Path], history: HistoryStore, out: Path) -> None:
     for path in inputs:
         print(f"{path.relative_to(REPO)}:")
-        result = process(path, out_dir=OUT, history=history, on_claim=lambda o: print(_describe(o)))
+        result = process(path, out_dir=out, history=history, on_claim=lambda o: print(_describe(o)))
         s = result.summary
         print(
             f"  => {s.claims_in} claims: {s.claims_accepted} accepted, "
             f"{s.claims_corrected} corrected, {s.claims_rejected} rejected; "
             f"${s.charge_out} of ${s.charge_in} goes out, ${s.charge_rejected} held back"
         )
+        for message in result.messages:
+            print(f"  {message}")
         for written in result.written:
             print(f"  wrote {written}")
 

@@ -8,11 +8,11 @@ file whose every set failed structure gets no 277CA (the 999 answers those claim
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from edi_guard.acks.control import ControlNumbers
+from edi_guard.acks.control import ReceiverControlNumbers
 from edi_guard.acks.envelope import Party as EnvelopeParty
 from edi_guard.acks.ta1 import write_ta1
 from edi_guard.acks.x999 import write_999
@@ -25,12 +25,20 @@ from edi_guard.validate import ValidationResult
 
 OUR_ID = "EDIGUARD"
 OUR_QUALIFIER = "ZZ"
+UNKNOWN_RECEIVER = "ZZ:UNKNOWN"
+DUPLICATE_NOTE = "025"
+"""TA105 025: duplicate interchange control number."""
+
+
+def _receiver(qualifier: str, identifier: str) -> str:
+    """Who our answer goes to, as the control-number key: ISA05:ISA06 of what we got."""
+    return f"{qualifier.strip() or 'ZZ'}:{identifier.strip() or 'UNKNOWN'}"
 
 
 @dataclass(slots=True)
 class ReportSet:
     ack277_sink: BinaryIO
-    control_numbers: ControlNumbers
+    control_numbers: ReceiverControlNumbers
     now: datetime
     writers: list[JsonReportWriter | XmlReportWriter | HtmlReportWriter]
     ack277: Ack277Writer | None = None
@@ -47,39 +55,59 @@ class ReportSet:
             writer.add(outcome)
 
     def write_acks(
-        self, result: ValidationResult, *, ack999: BinaryIO, ta1: BinaryIO
+        self,
+        result: ValidationResult,
+        *,
+        ack999: BinaryIO,
+        ta1: BinaryIO,
+        duplicates: frozenset[int] = frozenset(),
     ) -> dict[str, bool]:
-        """Write the 999 (always) and the TA1s (one interchange each, when any is due)."""
-        ack999.write(
-            write_999(
-                result,
-                control_number=self.control_numbers.next_interchange(),
-                group_control_number=self.control_numbers.next_group(),
-                now=self.now,
+        """Write the 999 and the TA1s (one interchange each, when any is due).
+
+        ``duplicates`` holds the ISA positions of interchanges already processed before:
+        they are answered by a TA1 (TA105 025) only, never in the 999.
+        """
+        answered = [i for i in result.interchanges if i.first_position not in duplicates]
+        wrote_999 = any(interchange.groups for interchange in answered)
+        if wrote_999:
+            # A 999 answers functional groups; with none to answer (an empty file, only
+            # duplicates, no readable GS) the TA1 is the whole answer.
+            first = answered[0]
+            numbers = self.control_numbers.for_receiver(
+                _receiver(first.sender_qualifier, first.sender_id)
             )
-        )
-        due = [interchange for interchange in result.interchanges if interchange.needs_ta1]
-        wrote_ta1 = False
-        for interchange in due:
-            ta1.write(
-                write_ta1(
-                    interchange,
-                    control_number=self.control_numbers.next_interchange(),
+            ack999.write(
+                write_999(
+                    replace(result, interchanges=answered),
+                    control_number=numbers.next_interchange(),
+                    group_control_number=numbers.next_group(),
                     now=self.now,
                 )
             )
+        wrote_ta1 = False
+        for interchange in result.interchanges:
+            if interchange.first_position in duplicates:
+                interchange = replace(interchange, status="R", ta1_note=DUPLICATE_NOTE)
+            elif not interchange.needs_ta1:
+                continue
+            to = self.control_numbers.for_receiver(
+                _receiver(interchange.sender_qualifier, interchange.sender_id)
+            )
+            ta1.write(write_ta1(interchange, control_number=to.next_interchange(), now=self.now))
             wrote_ta1 = True
         if result.fatal is not None and not result.interchanges:
             ta1.write(
                 write_ta1(
                     None,
-                    control_number=self.control_numbers.next_interchange(),
+                    control_number=self.control_numbers.for_receiver(
+                        UNKNOWN_RECEIVER
+                    ).next_interchange(),
                     now=self.now,
                     sender=EnvelopeParty(OUR_QUALIFIER, OUR_ID),
                 )
             )
             wrote_ta1 = True
-        return {"999": True, "ta1": wrote_ta1}
+        return {"999": wrote_999, "ta1": wrote_ta1}
 
     def finish(self, summary: Summary) -> dict[str, bool]:
         written = {"277": self.ack277.finish(summary) if self.ack277 is not None else False}
@@ -101,13 +129,16 @@ class ReportSet:
         # We answer as the party the 837 was addressed to (its ISA08), as the 999 does.
         receiver_id = context.interchange_sender_id or context.submitter.identifier or "UNKNOWN"
         sender_id = context.interchange_receiver_id or OUR_ID
+        numbers = self.control_numbers.for_receiver(
+            _receiver(context.interchange_sender_qualifier, receiver_id)
+        )
         return AckEnvelope(
             sender_qualifier=context.interchange_receiver_qualifier or OUR_QUALIFIER,
             sender_id=sender_id[:15],
             receiver_qualifier=context.interchange_sender_qualifier or "ZZ",
             receiver_id=receiver_id[:15],
-            interchange_control=self.control_numbers.next_interchange(),
-            group_control=self.control_numbers.next_group(),
+            interchange_control=numbers.next_interchange(),
+            group_control=numbers.next_group(),
             created=self.now,
             usage_indicator="T" if context.usage_indicator == "T" else "P",
         )
@@ -121,7 +152,7 @@ def open_report_writers(
     html: BinaryIO,
     file_name: str,
     sha256: Callable[[], str],
-    control_numbers: ControlNumbers,
+    control_numbers: ReceiverControlNumbers,
     now: datetime,
     extra: Callable[[], Mapping[str, Any]] | None = None,
 ) -> ReportSet:

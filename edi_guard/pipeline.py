@@ -196,6 +196,7 @@ class FileRun:
         history: HistoryStore,
         registry: tuple[Rule, ...],
         gate: StructureGate,
+        force: bool = False,
     ) -> None:
         self.name = name
         self._corrected = CorrectedWriter(corrected)
@@ -216,6 +217,11 @@ class FileRun:
         self._group_accepted = True
         self._interchange_open = False
         self._isa: Segment | None = None
+        self._force = force
+        self._duplicate = False
+        self._interchange_key: tuple[str, str] | None = None
+        self.duplicate_positions: set[int] = set()
+        """ISA positions of interchanges not processed because they were duplicates."""
         self.totals = _Totals()
         self.crashed_rules: list[str] = []
 
@@ -259,6 +265,8 @@ class FileRun:
     # Items ---------------------------------------------------------------------------
 
     def _on_item(self, item: Item) -> None:
+        if self._duplicate and self._on_duplicate_item(item):
+            return
         if isinstance(item, ClaimUnit):
             self._on_claim(item)
             return
@@ -287,13 +295,45 @@ class FileRun:
             if self._interchange_open:
                 self._end_interchange(accepted=False)
             self._interchange_open = True
-            self._isa = item.first
-            self._corrected.interchange(item)
+            self._isa = isa = item.first
+            key = (f"{isa.element(5).strip()}:{isa.element(6).strip()}", isa.element(13))
+            if self._store.claim_interchange(*key, run_id=self._run_id, force=self._force):
+                self._interchange_key = key
+                self._corrected.interchange(item)
+            else:
+                # Sender and ISA13 already accepted (or in a live run's hands): a TA1 025
+                # answers it, and nothing of it is processed again.
+                self._duplicate = True
+                self.duplicate_positions.add(isa.position)
         elif kind is BlockKind.INTERCHANGE_TRAILER:
             self._close_open_set()
             accepted = self._gate.interchange_accepted(item.first)
             self._corrected.interchange_trailer(item, accepted=accepted)
             self._end_interchange(accepted=accepted)
+
+    def _on_duplicate_item(self, item: Item) -> bool:
+        """Handle an item of a duplicate interchange; False hands it to normal processing."""
+        if isinstance(item, ClaimUnit):
+            self._spool.put(self._set_index, self._duplicate_outcome(item))
+            return True
+        if item.kind is BlockKind.SET_HEADER:
+            self._set_index += 1
+            self.totals.sets_in += 1
+            self._set_context = replace(_set_context(item, self._isa), set_index=self._set_index)
+        elif item.kind is BlockKind.INTERCHANGE_TRAILER:
+            self._end_interchange(accepted=False)
+        elif item.kind is BlockKind.INTERCHANGE_HEADER:
+            self._end_interchange(accepted=False)
+            return False
+        return True
+
+    def _duplicate_outcome(self, unit: ClaimUnit) -> ClaimOutcome:
+        try:
+            received: Claim | None = map_claim(unit)
+        except EdiGuardError:
+            received = None
+        decision = ClaimDecision(unit.position, "rejected", (), received, None, unit.segments)
+        return _outcome(unit, decision, self._set_context)
 
     def _open_set(self, block: Block) -> None:
         self._set_index += 1
@@ -319,18 +359,27 @@ class FileRun:
             self._end_set(None)
 
     def _end_interchange(self, *, accepted: bool) -> None:
-        self._close_open_set()
+        duplicate, self._duplicate = self._duplicate, False
+        if not duplicate:
+            self._close_open_set()
         if accepted:
             # Reservations of the interchange's accepted sets become sessions for good.
             self._store.confirm(self._run_id)
         else:
             self.totals.interchanges_rejected += 1
-            self._corrected.abandon()
+            if not duplicate:
+                self._corrected.abandon()
             self._store.release(self._run_id)
+        if self._interchange_key is not None:
+            key, self._interchange_key = self._interchange_key, None
+            self._store.settle_interchange(*key, run_id=self._run_id, accepted=accepted)
         rejected_sets = self._rejected_sets
+        reason = "duplicate" if duplicate else "interchange"
         for set_index, outcome in self._spool.drain():
-            if not accepted or set_index in rejected_sets:
-                outcome = _structure_rejected(outcome, interchange=not accepted)
+            if not accepted:
+                outcome = _structure_rejected(outcome, reason=reason)
+            elif set_index in rejected_sets:
+                outcome = _structure_rejected(outcome, reason="set")
             self.totals.add(outcome)
             self._deliver(outcome)
         self.totals.sets_rejected += len(rejected_sets)
@@ -508,12 +557,20 @@ def _rejected_lines(claim: Claim, findings: tuple[Finding, ...]) -> tuple[LineEc
     return tuple(echoes)
 
 
-def _structure_rejected(outcome: ClaimOutcome, *, interchange: bool) -> ClaimOutcome:
-    where = "interchange (see the TA1)" if interchange else "transaction set (see the 999)"
+_STRUCTURE_MESSAGES = {
+    "set": "the claim's transaction set failed 005010X222A1 structure (see the 999); "
+    "nothing of it went out",
+    "interchange": "the claim's interchange envelope failed (see the TA1); nothing of it went out",
+    "duplicate": "the claim's interchange (sender and ISA13) was already processed: a duplicate "
+    "(see the TA1, note 025); nothing of it was processed again",
+}
+
+
+def _structure_rejected(outcome: ClaimOutcome, *, reason: str) -> ClaimOutcome:
     finding = Finding(
         rule="X12",
         outcome=Outcome.REJECT,
-        message=f"the claim's {where} failed 005010X222A1 structure; nothing of it went out",
+        message=_STRUCTURE_MESSAGES[reason],
         source="005010X222A1; 005010X231A1",
     )
     return replace(

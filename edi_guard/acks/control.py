@@ -35,3 +35,47 @@ class CounterControlNumbers:
 
     def next_group(self) -> int:
         return self._take()
+
+
+class NumberSource(Protocol):
+    def next_control_number(self, receiver: str) -> int: ...
+
+
+class ReceiverControlNumbers(Protocol):
+    """Control numbers kept per receiver (ISA07:ISA08 of what we send)."""
+
+    def for_receiver(self, receiver: str) -> ControlNumbers: ...
+
+
+class _FromStore:
+    def __init__(self, store: NumberSource, receiver: str) -> None:
+        self._store = store
+        self._receiver = receiver
+
+    def next_interchange(self) -> int:
+        return self._store.next_control_number(self._receiver)
+
+    def next_group(self) -> int:
+        return self._store.next_control_number(self._receiver)
+
+
+class StoreControlNumbers:
+    """Numbers persisted by the history store: unique and increasing per receiver, across
+    runs and concurrent workers (the store serializes them)."""
+
+    def __init__(self, store: NumberSource) -> None:
+        self._store = store
+
+    def for_receiver(self, receiver: str) -> ControlNumbers:
+        return _FromStore(self._store, receiver)
+
+
+class SameForAll:
+    """One counter whatever the receiver (tests, and callers that bring their own)."""
+
+    def __init__(self, numbers: ControlNumbers) -> None:
+        self._numbers = numbers
+
+    def for_receiver(self, receiver: str) -> ControlNumbers:
+        del receiver
+        return self._numbers

@@ -33,12 +33,19 @@ USAGE_ERROR = 2
     help="Policy file (JSON or TOML); defaults ship in schemas/policy.defaults.json.",
 )
 @history_option
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Process interchanges already accepted before (by sender and ISA13) instead of "
+    "answering them with a duplicate TA1.",
+)
 @click.option("--log-format", type=click.Choice(["json", "console"]), default="console")
 def fix(
     inputs: tuple[Path, ...],
     out_dir: Path,
     policy_path: Path | None,
     url: str | None,
+    force: bool,
     log_format: str,
 ) -> None:
     """Check and correct each INPUT; write what may go out and what was held back.
@@ -58,7 +65,7 @@ def fix(
         click.echo(f"edi-guard fix: {error}", err=True)
         raise SystemExit(USAGE_ERROR) from None
     try:
-        exit_code = _fix_all(inputs, out_dir, policy, ptp, history)
+        exit_code = _fix_all(inputs, out_dir, policy, ptp, history, force=force)
     finally:
         history.close()
     raise SystemExit(exit_code)
@@ -70,11 +77,15 @@ def _fix_all(
     policy: Policy,
     ptp: PtpTable,
     history: HistoryStore,
+    *,
+    force: bool,
 ) -> int:
     exit_code = 0
     for path in inputs:
         try:
-            result = process(path, out_dir=out_dir, policy=policy, ptp=ptp, history=history)
+            result = process(
+                path, out_dir=out_dir, policy=policy, ptp=ptp, history=history, force=force
+            )
         except EdiGuardError as error:
             click.echo(f"{path}: {error}", err=True)
             exit_code = USAGE_ERROR

@@ -58,6 +58,9 @@ class MemoryStore(MemoryHistory):
         self._by_beneficiary: dict[str, list[_Row]] = {}
         self._next_id = 1
         self._imported: set[tuple[str, date, str]] = set()
+        # (sender, control) -> the run processing it, or "" once accepted.
+        self._interchanges: dict[tuple[str, str], str] = {}
+        self._control_numbers: dict[str, int] = {}
 
     def sessions(self, beneficiary_key: str) -> Sequence[Session]:
         """Committed sessions, by date (as the SQL stores answer)."""
@@ -92,6 +95,33 @@ class MemoryStore(MemoryHistory):
             for run_id in dead:
                 del self._runs[run_id]
             return before - len(self._reserved)
+
+    def claim_interchange(
+        self, sender: str, control: str, *, run_id: str, force: bool = False
+    ) -> bool:
+        with self._lock:
+            self._require_run(run_id)
+            holder = self._interchanges.get((sender, control))
+            if holder is not None and (holder == "" or holder in self._runs) and not force:
+                return False
+            self._interchanges[(sender, control)] = run_id
+            return True
+
+    def settle_interchange(self, sender: str, control: str, *, run_id: str, accepted: bool) -> None:
+        with self._lock:
+            if self._interchanges.get((sender, control)) != run_id:
+                return
+            if accepted:
+                self._interchanges[(sender, control)] = ""
+            else:
+                del self._interchanges[(sender, control)]
+
+    def next_control_number(self, receiver: str) -> int:
+        with self._lock:
+            last = self._control_numbers.get(receiver, 0)
+            number = 1 if last >= 999_999_999 else last + 1
+            self._control_numbers[receiver] = number
+            return number
 
     def _keep(self, rows: list[_Row]) -> None:
         self._reserved = rows

@@ -45,6 +45,7 @@ from edi_guard.rules.base import HistoryView, Session
 T = TypeVar("T")
 
 MIGRATION_LOCK = "edi-guard:schema-migration"
+MAX_CONTROL_NUMBER = 999_999_999
 IMPORT_BATCH = 500
 TOUCH_EVERY = 60.0
 """At most one sign of life a minute from decide (each is a write)."""
@@ -353,6 +354,63 @@ class SqlStore(ABC):
         with self._transaction() as tx:
             tx.run(f"DELETE FROM edi_guard_reservations WHERE {where}", params)
             self._touch(tx, run_id)
+
+    # Interchanges and control numbers ------------------------------------------------------
+
+    def claim_interchange(
+        self, sender: str, control: str, *, run_id: str, force: bool = False
+    ) -> bool:
+        with self._transaction([f"interchange:{sender}:{control}"]) as tx:
+            self._require_run(tx, run_id, self.run_lock_clause)
+            seen = tx.rows(
+                "SELECT state FROM edi_guard_interchanges WHERE sender = ? AND control = ?",
+                (sender, control),
+            )
+            if seen and not force:
+                return False
+            tx.run(
+                "DELETE FROM edi_guard_interchanges WHERE sender = ? AND control = ?",
+                (sender, control),
+            )
+            tx.run(
+                "INSERT INTO edi_guard_interchanges (sender, control, state, run_id, seen_at)"
+                " VALUES (?, ?, 'processing', ?, ?)",
+                (sender, control, run_id, time.time()),
+            )
+            return True
+
+    def settle_interchange(self, sender: str, control: str, *, run_id: str, accepted: bool) -> None:
+        with self._transaction([f"interchange:{sender}:{control}"]) as tx:
+            where = "sender = ? AND control = ? AND run_id = ?"
+            if accepted:
+                tx.run(
+                    "UPDATE edi_guard_interchanges SET state = 'accepted', run_id = NULL,"
+                    f" seen_at = ? WHERE {where}",
+                    (time.time(), sender, control, run_id),
+                )
+            else:
+                tx.run(
+                    f"DELETE FROM edi_guard_interchanges WHERE {where}", (sender, control, run_id)
+                )
+
+    def next_control_number(self, receiver: str) -> int:
+        with self._transaction([f"control:{receiver}"]) as tx:
+            tx.run(
+                "INSERT INTO edi_guard_control_numbers (receiver, last) VALUES (?, 0)"
+                " ON CONFLICT (receiver) DO NOTHING",
+                (receiver,),
+            )
+            tx.run(
+                "UPDATE edi_guard_control_numbers"
+                f" SET last = CASE WHEN last >= {MAX_CONTROL_NUMBER} THEN 1 ELSE last + 1 END"
+                " WHERE receiver = ?",
+                (receiver,),
+            )
+            return int(
+                tx.rows(
+                    "SELECT last FROM edi_guard_control_numbers WHERE receiver = ?", (receiver,)
+                )[0][0]
+            )
 
     # Maintenance --------------------------------------------------------------------------
 

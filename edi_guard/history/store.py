@@ -234,6 +234,23 @@ class HistoryStore(Protocol):
         """Release the reservations of dead runs; the number of reservations released."""
         ...
 
+    def claim_interchange(
+        self, sender: str, control: str, *, run_id: str, force: bool = False
+    ) -> bool:
+        """Take an interchange (sender and ISA13) for processing; False when it was already
+        accepted, or is being processed by a live run: a duplicate. ``force`` takes it anyway.
+        """
+        ...
+
+    def settle_interchange(self, sender: str, control: str, *, run_id: str, accepted: bool) -> None:
+        """The interchange's verdict: accepted ones are remembered, rejected ones forgotten."""
+        ...
+
+    def next_control_number(self, receiver: str) -> int:
+        """The next ISA13/GS06 for what we send to ``receiver``: unique and increasing,
+        1 to 999,999,999 and round again."""
+        ...
+
     def stats(self) -> HistoryStats: ...
 
     def import_sessions(self, rows: Iterable[ImportedSession]) -> int:

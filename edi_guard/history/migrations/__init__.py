@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from edi_guard.history.migrations import v0001_initial
+from edi_guard.history.migrations import v0001_initial, v0002_interchanges
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -43,6 +43,7 @@ class Migration:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, v0001_initial.NAME, v0001_initial.SQLITE, v0001_initial.POSTGRESQL),
+    Migration(2, v0002_interchanges.NAME, v0002_interchanges.SQLITE, v0002_interchanges.POSTGRESQL),
 )
 LATEST = MIGRATIONS[-1].version
 
