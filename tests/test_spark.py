@@ -41,8 +41,9 @@ from edi_guard.spark import (
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import generate  # bench/ holds scripts, not a package
 
-CORPUS_FILES = 16
-"""Public corpus files in the comparison (every fifth, so each source repository shows up)."""
+CORPUS_FILES = 10
+"""Public corpus files in the comparison (every eighth, so most source repositories show up)."""
+HISTORY_KEY = "edi-guard-spark-test-key-0000000001"
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +70,10 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", "2")
             .config("spark.default.parallelism", "2")
+            .config("spark.sql.catalogImplementation", "in-memory")
             .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
+            # Python workers take the history key from here (the PostgreSQL test).
+            .config("spark.executorEnv.EDI_GUARD_HISTORY_KEY", HISTORY_KEY)
             .config("spark.local.dir", str(scratch / "local"))
             .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={scratch}")
             .getOrCreate()
@@ -105,8 +109,8 @@ def dataframe_claims(result: SparkResult) -> list[ClaimKey]:
 def test_fixtures_and_corpus_match_fix_and_the_json_reports(
     spark: SparkSession, corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fixtures = flat_fixtures(tmp_path / "in", limit=12)
-    corpus = sorted((corpus_dir / "837p").iterdir())[::5][:CORPUS_FILES]
+    fixtures = flat_fixtures(tmp_path / "in", limit=8)
+    corpus = sorted((corpus_dir / "837p").iterdir())[::8][:CORPUS_FILES]
     inputs = [str(path) for path in (*fixtures, *corpus)]  # the corpus is read in place
 
     result = run(
@@ -134,7 +138,7 @@ def test_fixtures_and_corpus_match_fix_and_the_json_reports(
 def test_a_large_file_is_one_row_per_claim(spark: SparkSession, tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     with (tmp_path / "in" / "large.x12").open("wb") as out:
-        generate.generate(out, 3000, seed=3, claims_per_set=1000)
+        generate.generate(out, 1500, seed=3, claims_per_set=500)
     with (tmp_path / "in" / "small.x12").open("wb") as out:
         generate.generate(out, 5, seed=4)
 
@@ -143,8 +147,8 @@ def test_a_large_file_is_one_row_per_claim(spark: SparkSession, tmp_path: Path) 
     )
 
     counts = {row.file: row["count"] for row in result.claims.groupBy("file").count().collect()}
-    assert counts == {"large.x12": 3000, "small.x12": 5}
-    assert result.totals.claims_in == 3005
+    assert counts == {"large.x12": 1500, "small.x12": 5}
+    assert result.totals.claims_in == 1505
     assert dataframe_claims(result) == claims_from_json_reports(tmp_path / "out")
 
 
@@ -205,6 +209,7 @@ def test_postgresql_history_is_shared_across_runs_and_matches_fix(
 ) -> None:
     from history_support import FIXTURES, drop_database, postgres_url
 
+    monkeypatch.setenv("EDI_GUARD_HISTORY_KEY", HISTORY_KEY)  # the driver's check opens it too
     first, second = FIXTURES / "file1-three-sessions.x12", FIXTURES / "file2-fourth-session.x12"
     spark_url, fix_url = postgres_url(), postgres_url()
     try:
@@ -227,3 +232,60 @@ def test_postgresql_history_is_shared_across_runs_and_matches_fix(
         claim for claim in claims_from_json_reports(tmp_path / "spark") if claim[0] == second.name
     ]
     assert [(claim[4], claim[5]) for claim in fourth] == [("rejected", ("TPI009",))]
+
+
+# The spark-submit entry point ------------------------------------------------------------
+
+
+def test_spark_submit_entry_point(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """getOrCreate() hands the entry point this module's session; keep it running."""
+    from click.testing import CliRunner
+
+    from edi_guard.spark_submit import main
+
+    monkeypatch.setattr(SparkSession, "stop", lambda self: None)
+    flat_fixtures(tmp_path / "in", limit=3)
+    outcomes = tmp_path / "outcomes.parquet"
+
+    result = CliRunner().invoke(
+        main,
+        [
+            str(tmp_path / "in"),
+            "--out-dir",
+            str(tmp_path / "out"),
+            "--history",
+            "memory:",
+            "--jobs",
+            "2",
+            "--outcomes",
+            str(outcomes),
+        ],
+    )
+
+    assert result.exit_code == 1, result.output  # CLM001-fires rejects its claim
+    assert "claims rejected" in result.stdout and "(2 jobs)" in result.stdout
+    assert spark.read.parquet(str(outcomes)).count() == 3
+    assert len(list((tmp_path / "out").glob("*.report.json"))) == 3
+
+
+def test_spark_submit_refuses_sqlite_on_a_cluster_master(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    import edi_guard.spark as spark_module
+    from edi_guard.spark_submit import main
+
+    monkeypatch.setattr(SparkSession, "stop", lambda self: None)
+    monkeypatch.setattr(spark_module, "is_local_master", lambda master: False)
+    flat_fixtures(tmp_path / "in", limit=1)
+
+    result = CliRunner().invoke(
+        main, [str(tmp_path / "in"), "--out-dir", str(tmp_path / "out"), "--history", "sqlite:///h"]
+    )
+
+    assert result.exit_code == 2
+    assert "must be PostgreSQL" in result.output
+    assert not (tmp_path / "out").exists()
