@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from edi_guard.errors import X12SyntaxError
+from edi_guard.limits import Limits
 from edi_guard.x12.delimiters import ISA_LENGTH, TERMINATOR_INDEX, Delimiters
 from edi_guard.x12.segment import Segment
 
@@ -32,16 +33,39 @@ class Tokenizer:
 
     Call ``close`` at the end of input: it raises X12SyntaxError if the input stopped inside
     a segment or an ISA. ``trailing`` then holds whitespace after the last segment.
+
+    ``max_segment_bytes`` bounds the buffer; ``max_element_bytes`` (optional) refuses an
+    element longer than that as soon as that much of it is buffered. Exceeding either raises
+    X12SyntaxError naming the limit; ``Tokenizer.from_limits`` takes both from a ``Limits``.
     """
 
-    def __init__(self, *, max_segment_bytes: int = DEFAULT_MAX_SEGMENT_BYTES) -> None:
+    def __init__(
+        self,
+        *,
+        max_segment_bytes: int = DEFAULT_MAX_SEGMENT_BYTES,
+        max_element_bytes: int | None = None,
+    ) -> None:
         self._max_segment_bytes = max_segment_bytes
+        # Off by default (the segment cap bounds memory alone); edi_guard.limits.Limits sets it.
+        # A cap at or above the segment cap could never fire first: it is checked only below.
+        self._max_element_bytes = (
+            max_element_bytes
+            if max_element_bytes is not None and max_element_bytes < max_segment_bytes
+            else None
+        )
         self._buffer = b""
         self._buffer_offset = 0  # file offset of _buffer[0]
         self._delimiters: Delimiters | None = None
         self._position = 0
         self._seen_anything = False
         self.trailing = b""
+
+    @classmethod
+    def from_limits(cls, limits: Limits) -> Tokenizer:
+        return cls(
+            max_segment_bytes=limits.max_segment_bytes,
+            max_element_bytes=limits.max_element_bytes,
+        )
 
     @property
     def delimiters(self) -> Delimiters | None:
@@ -121,9 +145,11 @@ class Tokenizer:
         if len(available) < 3 and not final:
             return start
         if available and not b"ISA".startswith(available[:3]):
+            if len(available) < _DESCRIBED and not final:
+                return start  # what it is (UTF-16, a PDF...) must not depend on the chunking
             what = "the next interchange" if self._seen_anything else "an X12 interchange"
             raise X12SyntaxError(
-                f"expected {what} starting with 'ISA', found {_describe(available[:8])}",
+                f"expected {what} starting with 'ISA', found {_describe(available[:_DESCRIBED])}",
                 offset=offset,
             )
         if len(available) < ISA_LENGTH:
@@ -147,6 +173,7 @@ class Tokenizer:
             if tail[:3] == b"ISA" and len(tail) > 3 and not tail[3:4].isalnum():
                 self._delimiters = None
                 return start
+            self._check_open_element(buffer, start)
             if len(buffer) - start > self._max_segment_bytes:
                 raise X12SyntaxError(
                     f"no segment terminator within {self._max_segment_bytes} bytes "
@@ -154,6 +181,7 @@ class Tokenizer:
                     offset=self._buffer_offset + start,
                 )
             return start
+        self._check_open_element(buffer, last + 1)
         if len(buffer) - last - 1 > self._max_segment_bytes:
             raise X12SyntaxError(
                 f"no segment terminator within {self._max_segment_bytes} bytes "
@@ -186,6 +214,9 @@ class Tokenizer:
                     f"a segment longer than {limit} bytes (the segment length limit)",
                     offset=offset + len(lead),
                 )
+            element_limit = self._max_element_bytes
+            if element_limit is not None and len(part) > element_limit:
+                self._check_elements(part, offset + len(lead), element_limit)
             position += 1
             append(Segment(tag, part, delimiters, position, offset + len(lead), lead))
             offset += size + 1
@@ -200,6 +231,34 @@ class Tokenizer:
                 self._delimiters = None
         self._position = position
         return offset - self._buffer_offset
+
+    def _check_open_element(self, buffer: bytes, start: int) -> None:
+        """Refuse an unterminated segment whose last element already exceeds the cap."""
+        limit = self._max_element_bytes
+        if limit is None or len(buffer) - start <= limit:
+            return
+        assert self._delimiters is not None
+        begin = buffer.rfind(self._delimiters.element, start) + 1 or start
+        if len(buffer) - begin > limit:
+            raise X12SyntaxError(
+                f"an element longer than {limit} bytes (the element length limit)",
+                offset=self._buffer_offset + begin,
+            )
+
+    def _check_elements(self, part: bytes, offset: int, limit: int) -> None:
+        assert self._delimiters is not None
+        at = 0
+        for element in part.split(self._delimiters.element):
+            if len(element) > limit:
+                raise X12SyntaxError(
+                    f"an element longer than {limit} bytes (the element length limit)",
+                    offset=offset + at,
+                )
+            at += len(element) + 1
+
+
+_DESCRIBED = 8
+"""Bytes that ``_describe`` looks at: an error names what it found from this many."""
 
 
 def _describe(found: bytes) -> str:

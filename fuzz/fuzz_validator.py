@@ -1,0 +1,8 @@
+"""atheris target: the validator invariant of targets.check_validator (run it with fuzz/run.py)."""
+
+from __future__ import annotations
+
+import _harness
+
+if __name__ == "__main__":
+    _harness.main("validator")
