@@ -117,6 +117,16 @@ def _roundtrip() -> Body:
     return run
 
 
+def _edit() -> Body:
+    roundtrip = _attribute("edi_guard.pipeline", "roundtrip")
+
+    def run(path: Path) -> int:
+        with tempfile.TemporaryDirectory() as tmp:
+            return _size(roundtrip(path, Path(tmp) / "out.x12", edit=True))
+
+    return run
+
+
 def _validate() -> Body:
     validate_file = _attribute("edi_guard.validate", "validate_file")
 
@@ -161,6 +171,7 @@ REGISTRY: tuple[Variant, ...] = (
     Variant("assemble", "ours", _assemble, "iter_segments -> assemble (claim units)"),
     Variant("writer", "ours", _writer, "iter_segments -> SegmentWriter to a temp file"),
     Variant("roundtrip", "ours", _roundtrip, "pipeline.roundtrip: read, assemble, write", 3),
+    Variant("edit", "ours", _edit, "read, assemble, engine (every rule), write", 3),
     Variant("validate", "ours", _validate, "edi_guard.validate.validate_file", 1),
     Variant("process", "ours", _process, "edi_guard.process: the whole fix", 1),
 )

@@ -27,6 +27,32 @@ if TYPE_CHECKING:
 Status = Literal["accepted", "corrected", "rejected"]
 
 INTERNAL_ERROR = "internal rule error"
+TPI_CODES = frozenset({"20552", "20553"})
+TPI_RULE_PREFIX = "TPI"
+
+
+def _enabled(registry: Sequence[Rule], policy: Policy, *, tpi: bool) -> Sequence[Rule]:
+    """The rules to run, in registry order. The TPI rules concern claims with a TPI line
+    (rules.md, Terms): a claim without one meets only the claim-integrity rules."""
+    cache_key = (id(registry), id(policy), tpi)
+    chosen = _ENABLED.get(cache_key)
+    if chosen is None:
+        chosen = tuple(
+            rule
+            for rule in registry
+            if policy.rule_enabled(rule.code) and (tpi or not rule.code.startswith(TPI_RULE_PREFIX))
+        )
+        if len(_ENABLED) > 256:
+            _ENABLED.clear()
+            _KEEP_ALIVE.clear()
+        # Keep the registry and policy alive with the entry, so their ids are not reused.
+        _ENABLED[cache_key] = chosen
+        _KEEP_ALIVE[cache_key] = (registry, policy)
+    return chosen
+
+
+_ENABLED: dict[tuple[int, int, bool], tuple[Rule, ...]] = {}
+_KEEP_ALIVE: dict[tuple[int, int, bool], tuple[object, object]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +108,8 @@ def evaluate(
     segments = unit.segments
     findings: list[Finding] = []
     crashed: list[str] = []
-    for rule in registry:
-        if not payer_policy.rule_enabled(rule.code):
-            continue
+    has_tpi = any(line.procedure.code in TPI_CODES for line in received.lines)
+    for rule in _enabled(registry, payer_policy, tpi=has_tpi):
         try:
             result = rule.check(claim, context)
             if result.edits:

@@ -25,6 +25,8 @@ from edi_guard.data import read_json, schema_file, validate
 
 # Words, and the punctuation that matters: connectors (, & / +), parentheses (ignored as
 # filler) and clause breaks (. ; : ! ? newline). Everything else separates words.
+_MEMO_SIZE = 4096
+"""Notes remembered per vocabulary (a few MB at most)."""
 _TOKEN = re.compile(r"[a-z0-9]+|[,&/+()]|[.;:!?\n]")
 _BREAKS = frozenset(".;:!?\n")
 _ICD10CM = re.compile(r"[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}")
@@ -171,6 +173,9 @@ class MuscleVocabulary:
     _region_index: _PhraseIndex = field(init=False, repr=False, compare=False)
     _members: Mapping[str, frozenset[str]] = field(init=False, repr=False, compare=False)
     _glued: frozenset[str] = field(init=False, repr=False, compare=False)
+    _memo: dict[str, tuple[frozenset[tuple[str, Side | None]], frozenset[str]]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         phrases: dict[tuple[str, ...], str] = {}
@@ -196,6 +201,7 @@ class MuscleVocabulary:
         object.__setattr__(self, "_region_index", _PhraseIndex(regions))
         object.__setattr__(self, "_members", {g: frozenset(m) for g, m in members.items()})
         object.__setattr__(self, "_glued", frozenset(self.sides) | self.filler_words)
+        object.__setattr__(self, "_memo", {})
 
     def count(self, texts: Iterable[str]) -> MuscleCount:
         """Count distinct (muscle, side) pairs over all ``texts`` (NTE02s, SV101-7...).
@@ -222,11 +228,26 @@ class MuscleVocabulary:
         found: set[tuple[str, Side | None]] = set()
         regions: set[str] = set()
         for text in texts:
-            tokens = _tokens(text, self._glued)
-            words = [token.text for token in tokens]
-            found.update(self._count_words(words))
-            regions.update(region for region, _, _ in self._region_index.find_all(words))
+            muscles, named_regions = self._read(text)
+            found.update(muscles)
+            regions.update(named_regions)
         return MuscleCount(self._subsume(found), frozenset(regions))
+
+    def _read(self, text: str) -> tuple[frozenset[tuple[str, Side | None]], frozenset[str]]:
+        """What one note names, memoised: billing systems send the same note templates over
+        and over, and reading a note is the costliest step of the TPI rules."""
+        memo = self._memo
+        known = memo.get(text)
+        if known is None:
+            words = [token.text for token in _tokens(text, self._glued)]
+            known = (
+                frozenset(self._count_words(words)),
+                frozenset(region for region, _, _ in self._region_index.find_all(words)),
+            )
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[text] = known
+        return known
 
     def _count_words(self, words: Sequence[str]) -> Iterator[tuple[str, Side | None]]:
         for run in self._runs(words):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from edi_guard.errors import X12SyntaxError
 
@@ -28,8 +28,13 @@ class Delimiters:
     component: bytes = b":"
     repetition: bytes | None = b"^"
     terminator: bytes = b"~"
+    element_str: str = field(init=False, repr=False, compare=False)
+    """The element separator as text (segments split decoded text: computed once here)."""
+    component_str: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "element_str", self.element.decode("latin-1"))
+        object.__setattr__(self, "component_str", self.component.decode("latin-1"))
         chosen = [self.element, self.component, self.terminator]
         if self.repetition is not None:
             chosen.append(self.repetition)
@@ -40,14 +45,6 @@ class Delimiters:
                 raise X12SyntaxError("a delimiter must not be a letter or digit")
         if len(set(chosen)) != len(chosen):
             raise X12SyntaxError("the ISA delimiters are not distinct from each other")
-
-    @property
-    def element_str(self) -> str:
-        return self.element.decode("latin-1")
-
-    @property
-    def component_str(self) -> str:
-        return self.component.decode("latin-1")
 
     @classmethod
     def from_isa(cls, isa: bytes, *, offset: int = 0) -> Delimiters:

@@ -76,7 +76,9 @@ class Segment:
 
     def element(self, index: int) -> str:
         """Element ``index`` (1-based), or '' when the segment is shorter."""
-        elements = self.elements
+        elements = self._elements
+        if elements is None:
+            elements = self.elements
         return elements[index] if index < len(elements) else ""
 
     def components(self, index: int) -> list[str]:
