@@ -427,6 +427,9 @@ def compile_map(map_dir: Path | None = None) -> CompiledMap:
 
 def _fingerprint(base: Path) -> str:
     digest = hashlib.sha256(f"{COMPILER_VERSION}:{package_version('pyx12')}".encode())
+    # The compiled form is made of this package's classes: a change to their code must not
+    # meet a pickle of the old ones.
+    digest.update(Path(__file__).read_bytes())
     for name in (MAP_837P, CONTROL_MAP, "dataele.xml", "codes.xml"):
         digest.update((base / name).read_bytes())
     return digest.hexdigest()[:24]
@@ -452,7 +455,7 @@ def load_compiled() -> CompiledMap:
             cached = pickle.load(handle)
         if isinstance(cached, CompiledMap) and cached.fingerprint == fingerprint:
             return cached
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+    except Exception:  # any unreadable or foreign cache is only recompiled, never fatal
         pass
     compiled = compile_map(base)
     compiled.fingerprint = fingerprint
