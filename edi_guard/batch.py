@@ -401,9 +401,11 @@ class Worker:
             extra["control_numbers"] = control_numbers_for(self.options.control_start, job.index)
         with ExitStack() as stack:
             history = self.history
-            if history is None:  # memory: one store per file
+            if self._per_file_history:
                 history = open_store(MEMORY_URL)
                 stack.callback(history.close)
+            elif history is None:
+                raise EdiGuardError("this batch worker is closed")
             stream = stack.enter_context(open_source(job.source))
             outputs, delivered = stack.enter_context(
                 self.destination.outputs(output_stem(job.source))
