@@ -108,7 +108,7 @@ def _writer() -> Body:
 
 
 def _roundtrip() -> Body:
-    roundtrip = _attribute("edi_guard.pipeline", "roundtrip")
+    roundtrip = _attribute("edi_guard.roundtrip", "roundtrip")
 
     def run(path: Path) -> int:
         with tempfile.TemporaryDirectory() as tmp:
@@ -118,7 +118,7 @@ def _roundtrip() -> Body:
 
 
 def _edit() -> Body:
-    roundtrip = _attribute("edi_guard.pipeline", "roundtrip")
+    roundtrip = _attribute("edi_guard.roundtrip", "roundtrip")
 
     def run(path: Path) -> int:
         with tempfile.TemporaryDirectory() as tmp:
@@ -170,7 +170,7 @@ REGISTRY: tuple[Variant, ...] = (
     Variant("tokenizer+elements", "ours", _tokenizer_elements, "iter_segments, .elements"),
     Variant("assemble", "ours", _assemble, "iter_segments -> assemble (claim units)"),
     Variant("writer", "ours", _writer, "iter_segments -> SegmentWriter to a temp file"),
-    Variant("roundtrip", "ours", _roundtrip, "pipeline.roundtrip: read, assemble, write", 3),
+    Variant("roundtrip", "ours", _roundtrip, "roundtrip: read, assemble, write", 3),
     Variant("edit", "ours", _edit, "read, assemble, engine (every rule), write", 3),
     Variant("validate", "ours", _validate, "edi_guard.validate.validate_file", 1),
     Variant("process", "ours", _process, "edi_guard.process: the whole fix", 1),

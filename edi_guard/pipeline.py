@@ -10,13 +10,10 @@ verdict is known, and the corrected output is truncated back to where a rejected
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -24,23 +21,23 @@ from typing import IO, BinaryIO
 import structlog
 
 from edi_guard.assemble import Assembler, Block, BlockKind, ClaimUnit, Item
+from edi_guard.claim_outcomes import claim_outcome, set_context, structure_rejected
 from edi_guard.corrected import CorrectedWriter
 from edi_guard.engine import ClaimDecision, evaluate
 from edi_guard.errors import EdiGuardError, X12SyntaxError
 from edi_guard.gate import StructureGate
 from edi_guard.history.store import HistoryStore, needs_history, reservation_for
-from edi_guard.model.claim import Claim, Party
+from edi_guard.model.claim import Claim
 from edi_guard.model.mapping import map_claim
-from edi_guard.outcome import ClaimOutcome, LineEcho, SetContext, Summary
+from edi_guard.outcome import ClaimOutcome, SetContext, Summary
 from edi_guard.policy import Policy
 from edi_guard.ptp import PtpTable
-from edi_guard.rules.base import Finding, HistoryView, Outcome, Rule
+from edi_guard.rules.base import HistoryView, Outcome, Rule
 from edi_guard.x12.segment import Segment
 
 log = structlog.get_logger("edi_guard")
 
 CHUNK_SIZE = 1 << 20
-TPI_CODES = frozenset({"20552", "20553"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +316,7 @@ class FileRun:
         if item.kind is BlockKind.SET_HEADER:
             self._set_index += 1
             self.totals.sets_in += 1
-            self._set_context = replace(_set_context(item, self._isa), set_index=self._set_index)
+            self._set_context = replace(set_context(item, self._isa), set_index=self._set_index)
         elif item.kind is BlockKind.INTERCHANGE_TRAILER:
             self._end_interchange(accepted=False)
         elif item.kind is BlockKind.INTERCHANGE_HEADER:
@@ -333,13 +330,13 @@ class FileRun:
         except EdiGuardError:
             received = None
         decision = ClaimDecision(unit.position, "rejected", (), received, None, unit.segments)
-        return _outcome(unit, decision, self._set_context)
+        return claim_outcome(unit, decision, self._set_context)
 
     def _open_set(self, block: Block) -> None:
         self._set_index += 1
         self._set_open = True
         self.totals.sets_in += 1
-        self._set_context = replace(_set_context(block, self._isa), set_index=self._set_index)
+        self._set_context = replace(set_context(block, self._isa), set_index=self._set_index)
         self._corrected.set_header(block)
 
     def _end_set(self, block: Block | None) -> None:
@@ -377,9 +374,9 @@ class FileRun:
         reason = "duplicate" if duplicate else "interchange"
         for set_index, outcome in self._spool.drain():
             if not accepted:
-                outcome = _structure_rejected(outcome, reason=reason)
+                outcome = structure_rejected(outcome, reason=reason)
             elif set_index in rejected_sets:
-                outcome = _structure_rejected(outcome, reason="set")
+                outcome = structure_rejected(outcome, reason="set")
             self.totals.add(outcome)
             self._deliver(outcome)
         self.totals.sets_rejected += len(rejected_sets)
@@ -393,7 +390,7 @@ class FileRun:
         decision = self._decide(unit)
         segments = None if decision.rejected else decision.segments
         self._corrected.claim(unit, segments)
-        outcome = _outcome(unit, decision, context)
+        outcome = claim_outcome(unit, decision, context)
         self._set_context = outcome.context  # reused while the billing provider stays
         if decision.crashed_rules:
             self.crashed_rules.extend(decision.crashed_rules)
@@ -447,241 +444,3 @@ class FileRun:
             beneficiary_key=key,
             claim=claim,
         )
-
-
-def _set_context(block: Block, isa: Segment | None) -> SetContext:
-    st = block.first
-    bht = next((s for s in block.segments if s.tag == "BHT"), None)
-    submitter = next((s for s in block.segments if s.tag == "NM1" and s.element(1) == "41"), None)
-    receiver = next((s for s in block.segments if s.tag == "NM1" and s.element(1) == "40"), None)
-    return SetContext(
-        st_control=st.element(2),
-        bht_reference=bht.element(3) if bht else "",
-        submitter=_party(submitter, "41"),
-        receiver=_party(receiver, "40"),
-        billing_provider=Party("85", ""),
-        interchange_sender_qualifier=isa.element(5) if isa else "ZZ",
-        interchange_sender_id=isa.element(6).strip() if isa else "",
-        interchange_receiver_qualifier=isa.element(7) if isa else "ZZ",
-        interchange_receiver_id=isa.element(8).strip() if isa else "",
-        usage_indicator=isa.element(15) if isa else "P",
-    )
-
-
-def _party(segment: Segment | None, entity: str) -> Party:
-    if segment is None:
-        return Party(entity, "")
-    return Party(
-        segment.element(1),
-        segment.element(3),
-        segment.element(4),
-        segment.element(8),
-        segment.element(9),
-    )
-
-
-def _outcome(unit: ClaimUnit, decision: ClaimDecision, context: SetContext | None) -> ClaimOutcome:
-    received = decision.received
-    final = decision.final
-    clm = unit.first
-    set_context = context or SetContext("", "", Party("41", ""), Party("40", ""), Party("85", ""))
-    if received is None:
-        return ClaimOutcome(
-            claim_id=clm.element(1),
-            position=unit.position,
-            status="rejected",
-            findings=decision.findings,
-            charge_in=_safe_amount(clm.element(2)),
-            charge_out=Decimal(0),
-            charge_dropped=Decimal(0),
-            place_of_service=clm.get("CLM05-1"),
-            is_tpi=False,
-            context=set_context,
-            patient=Party("QC", ""),
-            member_id="",
-            clearinghouse_trace="",
-            first_service_date=None,
-            last_service_date=None,
-        )
-    if set_context.billing_provider != received.billing_provider:
-        set_context = replace(set_context, billing_provider=received.billing_provider)
-    dates = [day for line in received.lines for day in line.service_days()]
-    charge_out = final.total_charge if final is not None and not decision.rejected else Decimal(0)
-    dropped = Decimal(0)
-    if final is not None and not decision.rejected:
-        kept = {line.lx_position for line in final.lines}
-        dropped = sum(
-            (line.charge for line in received.lines if line.lx_position not in kept), Decimal(0)
-        )
-    patient = received.patient or received.subscriber
-    return ClaimOutcome(
-        claim_id=received.claim_id,
-        position=unit.position,
-        status=decision.status,
-        findings=decision.findings,
-        charge_in=received.total_charge,
-        charge_out=charge_out,
-        charge_dropped=dropped,
-        place_of_service=received.place_of_service,
-        is_tpi=any(line.code in TPI_CODES for line in received.lines),
-        context=set_context,
-        patient=Party(
-            "QC", patient.last_name, patient.first_name, "MI", received.subscriber.identifier
-        ),
-        member_id=received.subscriber.identifier,
-        clearinghouse_trace=received.clearinghouse_trace,
-        first_service_date=min(dates) if dates else None,
-        last_service_date=max(dates) if dates else None,
-        rejected_lines=_rejected_lines(received, decision.findings) if decision.rejected else (),
-    )
-
-
-def _rejected_lines(claim: Claim, findings: tuple[Finding, ...]) -> tuple[LineEcho, ...]:
-    wanted = {f.sv1_position for f in findings if f.outcome is Outcome.REJECT and f.sv1_position}
-    echoes = []
-    for line in claim.lines:
-        if line.sv1_position in wanted:
-            procedure = line.procedure
-            composite = (procedure.qualifier, procedure.code, *procedure.modifiers)
-            echoes.append(
-                LineEcho(
-                    line_number=line.line_number,
-                    procedure_composite=composite,
-                    charge=line.charge,
-                    units=line.units,
-                    line_control_number=line.line_control_number,
-                    service_date=line.service_date,
-                    service_date_end=line.service_date_end,
-                )
-            )
-    return tuple(echoes)
-
-
-_STRUCTURE_MESSAGES = {
-    "set": "the claim's transaction set failed 005010X222A1 structure (see the 999); "
-    "nothing of it went out",
-    "interchange": "the claim's interchange envelope failed (see the TA1); nothing of it went out",
-    "duplicate": "the claim's interchange (sender and ISA13) was already processed: a duplicate "
-    "(see the TA1, note 025); nothing of it was processed again",
-}
-
-
-def _structure_rejected(outcome: ClaimOutcome, *, reason: str) -> ClaimOutcome:
-    finding = Finding(
-        rule="X12",
-        outcome=Outcome.REJECT,
-        message=_STRUCTURE_MESSAGES[reason],
-        source="005010X222A1; 005010X231A1",
-    )
-    return replace(
-        outcome,
-        status="rejected",
-        findings=(finding, *outcome.findings),
-        charge_out=Decimal(0),
-        charge_dropped=Decimal(0),
-        structure_rejected=True,
-    )
-
-
-def _safe_amount(value: str) -> Decimal:
-    try:
-        return Decimal(value)
-    except ArithmeticError:
-        return Decimal(0)
-
-
-def sha256_of(stream: BinaryIO) -> str:
-    digest = hashlib.sha256()
-    while chunk := stream.read(CHUNK_SIZE):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-def today() -> date:
-    return datetime.now().date()
-
-
-def monotonic() -> float:
-    return time.monotonic()
-
-
-def roundtrip(source: Path, destination: Path, *, edit: bool = False) -> int:
-    """Read, assemble and write a file again: the streaming core without validation.
-
-    With ``edit``, each claim also goes through the engine (mapping and every rule, an
-    in-memory history) and the corrected claims are written as ``fix`` writes them. Used by
-    the benchmark to price each layer; returns the number of claims.
-    """
-    from edi_guard.history import Hasher
-    from edi_guard.history.memory import MemoryStore
-    from edi_guard.ptp import load_shipped
-    from edi_guard.rules import REGISTRY
-    from edi_guard.x12.tokenizer import Tokenizer
-    from edi_guard.x12.writer import SegmentWriter
-
-    policy = Policy.load(None)
-    ptp = load_shipped()
-    history = MemoryStore(Hasher(b"roundtrip"))
-    hasher = history.hasher
-    claims = 0
-    tokenizer = Tokenizer()
-    assembler = Assembler()
-    with source.open("rb") as stream, destination.open("wb") as sink:
-        plain = SegmentWriter(sink)
-        corrected = CorrectedWriter(sink)
-
-        def handle(item: Item) -> None:
-            nonlocal claims
-            if isinstance(item, ClaimUnit):
-                claims += 1
-                if not edit:
-                    for segment in item.segments:
-                        plain.write(segment)
-                    return
-                decision = evaluate(
-                    item,
-                    registry=REGISTRY,
-                    policy=policy,
-                    ptp=ptp,
-                    history=history,
-                    beneficiary_key=hasher.beneficiary,
-                )
-                corrected.claim(item, None if decision.rejected else decision.segments)
-                return
-            if not edit:
-                for segment in item.segments:
-                    plain.write(segment)
-                return
-            _drive_corrected(corrected, item)
-
-        while chunk := stream.read(CHUNK_SIZE):
-            for segment in tokenizer.feed(chunk):
-                for item in assembler.feed(segment):
-                    handle(item)
-        tokenizer.close()
-        for item in assembler.close():
-            handle(item)
-        if edit:
-            corrected.finish(tokenizer.trailing)
-        else:
-            plain.write_bytes(tokenizer.trailing)
-    return claims
-
-
-def _drive_corrected(corrected: CorrectedWriter, block: Block) -> None:
-    """Feed a structural block to the corrected writer, every unit taken as accepted."""
-    kind = block.kind
-    if kind is BlockKind.INTERCHANGE_HEADER:
-        corrected.interchange(block)
-    elif kind is BlockKind.GROUP_HEADER:
-        corrected.group(block)
-    elif kind is BlockKind.SET_HEADER:
-        corrected.set_header(block)
-    elif kind is BlockKind.HIERARCHY:
-        corrected.hierarchy(block)
-    elif kind is BlockKind.SET_TRAILER:
-        corrected.set_trailer(block, accepted=True)
-    elif kind is BlockKind.GROUP_TRAILER:
-        corrected.group_trailer(block, accepted=True)
-    elif kind is BlockKind.INTERCHANGE_TRAILER:
-        corrected.interchange_trailer(block, accepted=True)

@@ -1,0 +1,97 @@
+"""Read, assemble and write a file again: the streaming core priced layer by layer.
+
+Used by the benchmark (``bench/``) to measure the tokenizer, assembler and writer alone, and
+with the engine, against ``edi-guard fix`` as a whole.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edi_guard.assemble import Assembler, Block, BlockKind, ClaimUnit, Item
+from edi_guard.corrected import CorrectedWriter
+from edi_guard.engine import evaluate
+from edi_guard.pipeline import CHUNK_SIZE
+from edi_guard.policy import Policy
+
+
+def roundtrip(source: Path, destination: Path, *, edit: bool = False) -> int:
+    """Read, assemble and write a file again: the streaming core without validation.
+
+    With ``edit``, each claim also goes through the engine (mapping and every rule, an
+    in-memory history) and the corrected claims are written as ``fix`` writes them. Used by
+    the benchmark to price each layer; returns the number of claims.
+    """
+    from edi_guard.history import Hasher
+    from edi_guard.history.memory import MemoryStore
+    from edi_guard.ptp import load_shipped
+    from edi_guard.rules import REGISTRY
+    from edi_guard.x12.tokenizer import Tokenizer
+    from edi_guard.x12.writer import SegmentWriter
+
+    policy = Policy.load(None)
+    ptp = load_shipped()
+    history = MemoryStore(Hasher(b"roundtrip"))
+    hasher = history.hasher
+    claims = 0
+    tokenizer = Tokenizer()
+    assembler = Assembler()
+    with source.open("rb") as stream, destination.open("wb") as sink:
+        plain = SegmentWriter(sink)
+        corrected = CorrectedWriter(sink)
+
+        def handle(item: Item) -> None:
+            nonlocal claims
+            if isinstance(item, ClaimUnit):
+                claims += 1
+                if not edit:
+                    for segment in item.segments:
+                        plain.write(segment)
+                    return
+                decision = evaluate(
+                    item,
+                    registry=REGISTRY,
+                    policy=policy,
+                    ptp=ptp,
+                    history=history,
+                    beneficiary_key=hasher.beneficiary,
+                )
+                corrected.claim(item, None if decision.rejected else decision.segments)
+                return
+            if not edit:
+                for segment in item.segments:
+                    plain.write(segment)
+                return
+            _drive_corrected(corrected, item)
+
+        while chunk := stream.read(CHUNK_SIZE):
+            for segment in tokenizer.feed(chunk):
+                for item in assembler.feed(segment):
+                    handle(item)
+        tokenizer.close()
+        for item in assembler.close():
+            handle(item)
+        if edit:
+            corrected.finish(tokenizer.trailing)
+        else:
+            plain.write_bytes(tokenizer.trailing)
+    return claims
+
+
+def _drive_corrected(corrected: CorrectedWriter, block: Block) -> None:
+    """Feed a structural block to the corrected writer, every unit taken as accepted."""
+    kind = block.kind
+    if kind is BlockKind.INTERCHANGE_HEADER:
+        corrected.interchange(block)
+    elif kind is BlockKind.GROUP_HEADER:
+        corrected.group(block)
+    elif kind is BlockKind.SET_HEADER:
+        corrected.set_header(block)
+    elif kind is BlockKind.HIERARCHY:
+        corrected.hierarchy(block)
+    elif kind is BlockKind.SET_TRAILER:
+        corrected.set_trailer(block, accepted=True)
+    elif kind is BlockKind.GROUP_TRAILER:
+        corrected.group_trailer(block, accepted=True)
+    elif kind is BlockKind.INTERCHANGE_TRAILER:
+        corrected.interchange_trailer(block, accepted=True)
