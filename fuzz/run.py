@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import re
 import shutil
 import subprocess
@@ -28,8 +29,6 @@ MAX_LEN = {"tokenizer": 16384, "validator": 16384, "fix": 8192}
 CHUNK_PREFIX = b"\x07\x69\x01\x20"
 """Tokenizer inputs start with four chunk sizes (see targets.check_tokenizer)."""
 ARTIFACT_KINDS = ("crash-", "timeout-", "oom-", "leak-", "slow-unit-")
-KEEP_GOING = ("-fork=1", "-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1")
-"""libFuzzer's fork mode: a crash is kept and the campaign goes on (long campaigns)."""
 SEED_SKIP = (".json", ".py", ".md", ".tsv")
 
 
@@ -64,7 +63,7 @@ def campaign(args: argparse.Namespace) -> int:
     target = args.target
     corpus = Path(args.corpus) if args.corpus else HERE / ".corpus" / target
     corpus.mkdir(parents=True, exist_ok=True)
-    kept = REGRESSIONS / target
+    kept = Path(args.regressions) / target
     with tempfile.TemporaryDirectory(prefix=f"fuzz-{target}-") as scratch:
         seeds = Path(scratch) / "seeds"
         artifacts = Path(scratch) / "artifacts"
@@ -83,12 +82,14 @@ def campaign(args: argparse.Namespace) -> int:
             "-print_final_stats=1",
             "-print_pcs=0",
             *([f"-seed={args.seed}"] if args.seed is not None else []),
-            *(KEEP_GOING if args.keep_going else []),
             str(corpus),
             str(seeds),
         ]
         started = time.monotonic()
-        finished = subprocess.run(command, capture_output=True, text=True, errors="replace")
+        environment = {**os.environ, "EDI_GUARD_FUZZ_KNOWN": "1" if args.keep_going else "0"}
+        finished = subprocess.run(
+            command, capture_output=True, text=True, errors="replace", env=environment
+        )
         elapsed = time.monotonic() - started
         output = finished.stderr + finished.stdout
         executed = executed_units(output)
@@ -148,7 +149,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="libFuzzer's random seed")
     parser.add_argument("--corpus", help="working corpus directory (default fuzz/.corpus/NAME)")
     parser.add_argument(
-        "--keep-going", action="store_true", help="keep fuzzing after a crash (fork mode)"
+        "--keep-going",
+        action="store_true",
+        help="skip failures with the signature of a kept regression case (long campaigns)",
+    )
+    parser.add_argument(
+        "--regressions",
+        default=str(REGRESSIONS),
+        help="where crashing inputs are kept, one folder per target",
     )
     parser.add_argument("--record", action="store_true", help="append to fuzz/campaigns.tsv")
     return campaign(parser.parse_args(argv))

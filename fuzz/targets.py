@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+
+from structlog.testing import capture_logs
 
 from edi_guard.errors import EdiGuardError, X12SyntaxError
 from edi_guard.x12.segment import Segment
@@ -195,14 +198,15 @@ def check_fix(data: bytes) -> None:
     assert isinstance(policy, Policy) and isinstance(ptp, PtpTable)
     out = _out_dir()
     try:
-        result = process(
-            io.BytesIO(data), out_dir=out, name="fuzz.x12", policy=policy, ptp=ptp, now=NOW
-        )
+        with capture_logs() as events:
+            result = process(
+                io.BytesIO(data), out_dir=out, name="fuzz.x12", policy=policy, ptp=ptp, now=NOW
+            )
     except EdiGuardError as error:
         if not str(error):
             raise InvariantBrokenError("an EdiGuardError without a message") from error
         return
-    leaked = leaked_values(data, [*result.messages])
+    leaked = leaked_values(data, [*result.messages, repr(events)])
     if leaked:
         raise InvariantBrokenError(f"{len(leaked)} identity values appear in the messages")
     summary = result.summary
@@ -269,4 +273,9 @@ def leaked_values(data: bytes, texts: list[str]) -> set[str]:
     return {value for value in values if value in joined}
 
 
-CHECKS = {"tokenizer": check_tokenizer, "validator": check_validator, "fix": check_fix}
+Check = Callable[[bytes], None]
+CHECKS: dict[str, Check] = {
+    "tokenizer": check_tokenizer,
+    "validator": check_validator,
+    "fix": check_fix,
+}

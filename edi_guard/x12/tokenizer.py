@@ -58,6 +58,7 @@ class Tokenizer:
         self._delimiters: Delimiters | None = None
         self._position = 0
         self._seen_anything = False
+        self._failed: X12SyntaxError | None = None
         self.trailing = b""
 
     @classmethod
@@ -73,25 +74,41 @@ class Tokenizer:
         return self._delimiters
 
     def feed(self, data: bytes) -> list[Segment]:
+        """The segments completed by ``data``.
+
+        When the input breaks off after some segments of this chunk were read, those
+        segments are returned and the X12SyntaxError is raised by the next ``feed`` or by
+        ``close``: what came before the break is never lost.
+        """
+        if self._failed is not None:
+            raise self._failed
         buffer = self._buffer + data if self._buffer else bytes(data)
         segments: list[Segment] = []
         start = 0
-        while True:
-            if self._delimiters is None:
-                consumed = self._read_isa(buffer, start, segments)
-                if consumed == start:
-                    break
-                start = consumed
-            else:
-                consumed = self._read_segments(buffer, start, segments)
-                if consumed == start and self._delimiters is not None:
-                    break
-                start = consumed
+        try:
+            while True:
+                if self._delimiters is None:
+                    consumed = self._read_isa(buffer, start, segments)
+                    if consumed == start:
+                        break
+                    start = consumed
+                else:
+                    consumed = self._read_segments(buffer, start, segments)
+                    if consumed == start and self._delimiters is not None:
+                        break
+                    start = consumed
+        except X12SyntaxError as error:
+            self._failed = error
+            if not segments:
+                raise
+            start = _segments_end(segments, self._buffer_offset)
         self._buffer = buffer[start:]
         self._buffer_offset += start
         return segments
 
     def close(self) -> list[Segment]:
+        if self._failed is not None:
+            raise self._failed
         rest = self._buffer
         if self._buffer_offset == 0 and not self._seen_anything and rest.startswith(BOM):
             rest = rest[len(BOM) :]
@@ -255,6 +272,12 @@ class Tokenizer:
                     offset=offset + at,
                 )
             at += len(element) + 1
+
+
+def _segments_end(segments: list[Segment], buffer_offset: int) -> int:
+    """The buffer index just past the last segment's terminator."""
+    last = segments[-1]
+    return last.offset + len(last.raw) + 1 - buffer_offset
 
 
 _DESCRIBED = 8
