@@ -12,15 +12,18 @@ Memory is bounded by the HL nesting depth (the open-parent stack), not by the fi
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from edi_guard.validate.model import Finding
 from edi_guard.x12.segment import Segment
 
 DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
+_DIAGNOSIS_QUALIFIERS_BYTES = frozenset(q.encode("latin-1") for q in DIAGNOSIS_QUALIFIERS)
 
 
 def npi_is_valid(npi: str) -> bool:
     """Luhn over the 80840 prefix plus the first nine digits (CMS NPI standard)."""
-    if len(npi) != 10 or not npi.isdigit():
+    if len(npi) != 10 or not npi.isascii() or not npi.isdigit():  # '²'.isdigit() is True
         return False
     digits = [int(c) for c in "80840" + npi[:9]]
     total = 0
@@ -31,6 +34,11 @@ def npi_is_valid(npi: str) -> bool:
                 digit -= 9
         total += digit
     return (10 - total % 10) % 10 == int(npi[9])
+
+
+@lru_cache(maxsize=4096)
+def _npi_is_valid_cached(npi: str) -> bool:
+    return npi_is_valid(npi)  # a file names the same few providers again and again
 
 
 class ExtraChecks:
@@ -67,9 +75,54 @@ class ExtraChecks:
             ]  # fmt: skip
         return []
 
+    def feed_parts(
+        self,
+        tag: str,
+        parts: list[bytes],
+        component: bytes,
+        loop_id: str,
+        position: int,
+        position_in_set: int,
+    ) -> list[Finding]:
+        """``feed`` for a segment already split into raw elements (``parts[0]`` the tag)."""
+        if tag == "NM1":
+            if len(parts) > 8 and parts[8] == b"XX":
+                npi = parts[9].decode("latin-1") if len(parts) > 9 else ""
+                if not _npi_is_valid_cached(npi):
+                    return [
+                        Finding("npi-check-digit", "NM109 is not a valid NPI (Luhn check digit "
+                                "with the 80840 prefix)", position, position_in_set, "NM1",
+                                "NM109")
+                    ]  # fmt: skip
+            return []
+        if tag == "SV1":
+            pointers = parts[7].decode("latin-1") if len(parts) > 7 else ""
+            return self._pointers(pointers, component.decode("latin-1"), position, position_in_set)
+        if tag == "HI":
+            if loop_id == "2300":
+                for value in parts[1:]:
+                    if value.split(component, 1)[0] in _DIAGNOSIS_QUALIFIERS_BYTES:
+                        self._diagnoses += 1
+            return []
+        if tag == "CLM":
+            self._diagnoses = 0
+            return []
+        if tag == "HL":
+
+            def get(index: int) -> str:
+                return parts[index].decode("latin-1") if index < len(parts) else ""
+
+            return self.hl(get(1), get(2), get(4), position, position_in_set)
+        return []
+
     def _hl(self, segment: Segment, position_in_set: int) -> list[Finding]:
-        out: list[Finding] = []
         ident, parent, flag = segment.element(1), segment.element(2), segment.element(4)
+        return self.hl(ident, parent, flag, segment.position, position_in_set)
+
+    def hl(
+        self, ident: str, parent: str, flag: str, position: int, position_in_set: int
+    ) -> list[Finding]:
+        out: list[Finding] = []
         stack = self._stack
         while stack and stack[-1][0] != parent:
             out += self._close(stack.pop())
@@ -82,7 +135,7 @@ class ExtraChecks:
                         Finding("hl-child-flag", "HL04 is 0 but a child HL follows",
                                 top[3], top[4], "HL", "HL04")
                     )  # fmt: skip
-        stack.append((ident, flag, False, segment.position, position_in_set))
+        stack.append((ident, flag, False, position, position_in_set))
         return out
 
     def _close(self, entry: tuple[str, str, bool, int, int]) -> list[Finding]:
@@ -102,13 +155,24 @@ class ExtraChecks:
         return out
 
     def _sv107(self, segment: Segment, position_in_set: int) -> list[Finding]:
-        pointers = segment.element(7)
+        return self._pointers(
+            segment.element(7), segment.delimiters.component_str, segment.position,
+            position_in_set,
+        )  # fmt: skip
+
+    def _pointers(
+        self, pointers: str, component: str, position: int, position_in_set: int
+    ) -> list[Finding]:
         if not pointers:
             return []
-        for pointer in pointers.split(segment.delimiters.component_str):
-            if pointer and (not pointer.isdigit() or not 1 <= int(pointer) <= self._diagnoses):
+        for pointer in pointers.split(component):
+            if pointer and (
+                not pointer.isascii()
+                or not pointer.isdigit()
+                or not 1 <= int(pointer) <= self._diagnoses
+            ):
                 return [
                     Finding("sv107-pointer", "SV107 points beyond the claim's HI diagnosis codes",
-                            segment.position, position_in_set, "SV1", "SV107")
+                            position, position_in_set, "SV1", "SV107")
                 ]  # fmt: skip
         return []

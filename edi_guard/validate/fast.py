@@ -290,6 +290,22 @@ class FastPaths:
             Delimiters, list[tuple[re.Pattern[bytes], Post | None] | bool | None]
         ] = {}
 
+    def matcher(
+        self, node: SegNode, delimiters: Delimiters
+    ) -> tuple[re.Pattern[bytes], Post | None] | None:
+        """The fast matcher of ``node`` for ``delimiters`` (None: always the exact path)."""
+        table = self._by_delimiters.get(delimiters)
+        if table is None:
+            table = [False] * len(self.map.segs)
+            self._by_delimiters[delimiters] = table
+        entry = table[node.index]
+        if entry is False:
+            entry = build(node, delimiters)
+            table[node.index] = entry
+        if entry is None or entry is True:
+            return None
+        return entry
+
     def is_valid(self, node: SegNode, segment: Segment) -> bool:
         delimiters = segment.delimiters
         if delimiters is not self._delimiters:

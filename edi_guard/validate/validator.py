@@ -21,7 +21,7 @@ from edi_guard.errors import X12SyntaxError
 from edi_guard.validate.compiler import CompiledMap, SegNode, load_compiled
 from edi_guard.validate.elements import ElementError, check_segment
 from edi_guard.validate.extra import ExtraChecks
-from edi_guard.validate.fast import FastPaths
+from edi_guard.validate.fast import FastPaths, Post
 from edi_guard.validate.model import (
     Finding,
     GroupVerdict,
@@ -34,7 +34,10 @@ from edi_guard.validate.model import (
     ValidationResult,
     Verdict,
 )
+from edi_guard.validate.walker import _ENTER as _WALK_ENTER
+from edi_guard.validate.walker import _SEGMENT as _WALK_SEGMENT
 from edi_guard.validate.walker import Walker, WalkError
+from edi_guard.x12.delimiters import Delimiters
 from edi_guard.x12.segment import Segment
 
 _SEG_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
@@ -110,6 +113,22 @@ class _Interchange:
 
 _Cursor = tuple[str, int, int, str | None, "_Set | None"]
 
+# Fast path transitions: (kind, node found, keys that must be counted already (required nodes
+# passed over) or None, counter key, its limit, parent counter key (segment) or first segment
+# key (loop entry), loop id, element matcher, its post check, whether ExtraChecks looks at it).
+_Transition = tuple[
+    int, int, "frozenset[int] | None", int, int, int, str,
+    "re.Pattern[bytes] | None", "Post | None", bool,
+]  # fmt: skip
+_T_SEGMENT, _T_ENTER, _T_GENERAL = 0, 1, 2
+_GENERAL: _Transition = (_T_GENERAL, -1, None, -1, 0, -1, "", None, None, False)
+_MAX_TRANSITIONS = 1 << 16
+_COUNTED = frozenset({"HL", "LX", "CLM"})  # tags X12Reader counts
+# How a tag's transition key is made: the tag alone; the raw tag and element 01 (the raw bytes
+# tell the qualifier values apart, more finely than needed); the tag and the first component
+# of element 01; HL with HL03; or no fast path.
+_MODE_TAG, _MODE_E01, _MODE_C01, _MODE_HL, _MODE_OTHER = 0, 1, 2, 3, 4
+
 
 class StructureValidator:
     """Streaming: feed every segment of a file in order (including ISA/GS/ST/SE/GE/IEA)."""
@@ -149,6 +168,18 @@ class StructureValidator:
         self._finished = False
         self._skip_to_envelope = False
         self._outside_reported = False
+        # Fast path state (see ``feed``).
+        self._fast_ready = False
+        self._delimiters: Delimiters | None = None
+        self._separator = b"*"
+        self._component = b":"
+        self._blank = b"*:"
+        self._counts = self.walker.counts
+        self._count_keys = self.walker.counts.keys()  # a live view
+        self._touched = self.walker.touched
+        self._transitions: list[dict[object, _Transition]] = [{} for _ in self._segs]
+        self._transition_count = 0
+        self._modes: dict[str, int] = {}
 
     # -- public --------------------------------------------------------------------------------
     @property
@@ -157,6 +188,235 @@ class StructureValidator:
         return self._result
 
     def feed(self, segment: Segment) -> list[Verdict]:
+        """Validate one segment; return the verdicts it completes (usually none).
+
+        The fast path below handles a segment inside an open set that is valid and whose walk
+        produces no error, touching nothing before it knows so; anything else (envelopes,
+        errors, pending reader errors, leading spaces, new delimiters) takes ``_feed_general``,
+        the exact path, which then decides everything from the start.
+        """
+        if not self._fast_ready or self._reader_errors:
+            return self._feed_general(segment)
+        tag = segment.tag
+        raw = segment.raw
+        if (
+            tag in ENVELOPE
+            or segment.delimiters is not self._delimiters
+            or raw.endswith(self._separator)
+            or len(raw.rstrip(self._blank)) == len(tag)
+        ):
+            return self._feed_general(segment)
+        lead = segment.lead
+        if lead and lead.lstrip(b"\r\n").startswith(b" "):
+            return self._feed_general(segment)
+        # The transition: one cached lookup per (node, tag, qualifier raw bytes).
+        mode = self._modes.get(tag)
+        if mode is None:
+            mode = self._mode(tag)
+        parts: list[bytes] | None = None
+        if mode == _MODE_TAG:
+            key: object = tag
+        elif mode == _MODE_E01:
+            end = raw.find(self._separator, len(tag) + 1)
+            key = raw if end < 0 else raw[:end]
+        elif mode == _MODE_C01:
+            end = raw.find(self._separator, len(tag) + 1)
+            if end < 0:
+                end = len(raw)
+            cut = raw.find(self._component, len(tag) + 1, end)
+            key = raw[:end] if cut < 0 else raw[:cut]
+        elif mode == _MODE_HL:
+            parts = raw.split(self._separator)
+            key = (tag, parts[3] if len(parts) > 3 else None)
+        else:
+            return self._feed_general(segment)
+        node = self._node
+        table = self._transitions[node]
+        entry = table.get(key)
+        if entry is None:
+            entry = self._transition(node, segment, key)
+        kind, found, checks, count_key, limit, parent_key, loop_id, pattern, post, extra = entry
+        if kind == _T_GENERAL:
+            return self._feed_general(segment)
+        # Element validity (the sound fast matcher of the node found).
+        matched = pattern.fullmatch(raw)  # type: ignore[union-attr]
+        if matched is None or (post is not None and not post(matched.groups())):
+            return self._feed_general(segment)
+        # Counters: a missing required node or a count over its limit is an error.
+        counts = self._counts
+        if checks is not None and not self._count_keys >= checks:
+            return self._feed_general(segment)
+        count = counts.get(count_key)
+        if count is not None and count >= limit:
+            return self._feed_general(segment)
+        # pyx12 X12Reader checks of HL, LX and CLM (errors go the general way).
+        if tag in _COUNTED:
+            if tag == "HL":
+                assert parts is not None
+                hl = self._hl_fast(parts)
+                if hl is None:
+                    return self._feed_general(segment)
+                hl_stack = self._hl_stack
+                if hl >= 0:
+                    while hl_stack and hl != hl_stack[-1]:
+                        hl_stack.pop()
+                self._hl_count += 1
+                hl_stack.append(self._hl_count)
+            elif tag == "LX":
+                lx = raw.split(self._separator, 2)
+                if len(lx) < 2 or lx[1] != b"%d" % (self._lx_count + 1):
+                    return self._feed_general(segment)
+                self._lx_count += 1
+            else:
+                self._lx_count = 0
+        # No error: commit.
+        if kind == _T_SEGMENT:
+            if count is None:
+                counts[count_key] = 1
+                bucket = self._touched.get(parent_key)
+                if bucket is None:
+                    self.walker._register(count_key)
+                else:
+                    bucket.append(count_key)
+            else:
+                counts[count_key] = count + 1
+        else:
+            self.walker.enter(count_key, parent_key)
+        self._segments += 1
+        self._position = position = segment.position
+        self._node = found
+        self._seg_count = seg_count = self._seg_count + 1
+        self._cursor = (tag, seg_count, position, loop_id, self._set)
+        self._cursor_group = 0
+        if extra:
+            if parts is None:
+                parts = raw.split(self._separator)
+            findings = self.extra.feed_parts(
+                tag, parts, self._component, loop_id, position, seg_count
+            )
+            if findings:
+                self._add_findings(findings)
+        return []
+
+    def _mode(self, tag: str) -> int:
+        positions = self.walker._positions(tag)
+        if not positions:
+            mode = _MODE_TAG
+        elif positions == ((1, None),):
+            mode = _MODE_E01
+        elif positions == ((1, 1),):
+            mode = _MODE_C01
+        elif positions == ((3, None),) and tag == "HL":
+            mode = _MODE_HL
+        else:
+            mode = _MODE_OTHER
+        if len(self._modes) < _MAX_TRANSITIONS:
+            self._modes[tag] = mode
+        return mode
+
+    def _hl_fast(self, parts: list[bytes]) -> int | None:
+        """HL01/HL02 as pyx12's reader wants them: the parent HL number ('' gives -1), or None
+        when the reader would report an error."""
+        if len(parts) < 3:
+            return None
+        try:
+            if int(parts[1]) != self._hl_count + 1:
+                return None
+            hl02 = parts[2]
+            if hl02 == b"":
+                return -1
+            parent = int(hl02)
+        except ValueError:
+            return None
+        return parent if parent in self._hl_stack else None
+
+    def _transition(self, node: int, segment: Segment, key: object) -> _Transition:
+        """Compute and cache the transition of ``key`` from ``node``."""
+        if self._transition_count > _MAX_TRANSITIONS:
+            for table in self._transitions:
+                table.clear()
+            self._transition_count = 0
+        tag = segment.tag
+        plan = self.walker.plan(node, tag, segment.elements, segment.delimiters.component_str)
+        checks, kind, target, first = plan
+        entry: _Transition = _GENERAL
+        segs = self._segs
+        check_keys = frozenset(k for k, _ in checks) or None
+        if kind == _WALK_SEGMENT:
+            seg = segs[target]
+            if seg.usage != "N" and seg.max_use >= 1:
+                entry = self._fast_entry(
+                    _T_SEGMENT, seg, check_keys, seg.key, seg.max_use,
+                    self.map.key_parent[seg.key], segment.delimiters,
+                )  # fmt: skip
+        elif kind == _WALK_ENTER:
+            loop = self.map.loops[target]
+            seg = segs[first]
+            if loop.usage != "N" and loop.max_repeat >= 1:
+                entry = self._fast_entry(
+                    _T_ENTER, seg, check_keys, loop.key, loop.max_repeat, seg.key,
+                    segment.delimiters,
+                )  # fmt: skip
+        self._transitions[node][key] = entry
+        self._transition_count += 1
+        return entry
+
+    def _fast_entry(
+        self,
+        kind: int,
+        seg: SegNode,
+        checks: frozenset[int] | None,
+        count_key: int,
+        limit: int,
+        parent_key: int,
+        delimiters: Delimiters,
+    ) -> _Transition:
+        matcher = self.fast.matcher(seg, delimiters)
+        if matcher is None:
+            return _GENERAL
+        pattern, post = matcher
+        return (
+            kind, seg.index, checks, count_key, limit, parent_key, seg.loop_id, pattern, post,
+            seg.id in self._extra_tags,
+        )  # fmt: skip
+
+    def _add_findings(self, findings: list[Finding]) -> None:
+        current = self._set
+        if current is None:
+            return
+        for finding in findings:
+            current.finding_count += 1
+            if len(current.findings) < self.limits.max_findings_per_set:
+                current.findings.append(finding)
+
+    def _refresh_fast(self, delimiters: Delimiters) -> None:
+        """After the general path: may the next segment take the fast path?"""
+        group = self._group
+        current = self._set
+        self._fast_ready = (
+            self._isa is not None
+            and group is not None
+            and group.supported
+            and self._node >= 0
+            and current is not None
+            and current.status is None
+        )
+        if delimiters is not self._delimiters:
+            if delimiters != self._delimiters:
+                for table in self._transitions:
+                    table.clear()
+                self._transition_count = 0
+            self._delimiters = delimiters
+            self._separator = delimiters.element
+            self._component = delimiters.component
+            self._blank = delimiters.element + delimiters.component
+
+    def _feed_general(self, segment: Segment) -> list[Verdict]:
+        out = self._feed_exact(segment)
+        self._refresh_fast(segment.delimiters)
+        return out
+
+    def _feed_exact(self, segment: Segment) -> list[Verdict]:
         self._position = position = segment.position
         self._segments += 1
         tag = segment.tag
@@ -314,6 +574,7 @@ class StructureValidator:
 
     def fail(self, error: X12SyntaxError) -> list[Verdict]:
         """The tokenizer raised: close what is open; the interchange gets a TA1 (R)."""
+        self._fast_ready = False
         out: list[Verdict] = []
         message = str(error)
         if self._isa is None:
@@ -328,6 +589,7 @@ class StructureValidator:
 
     def close(self) -> list[Verdict]:
         """End of input: missing SE/GE/IEA are reported as pyx12's cleanup does."""
+        self._fast_ready = False
         if self._finished:
             return []
         return self._finish()

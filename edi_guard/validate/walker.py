@@ -200,12 +200,60 @@ class Walker:
             key = self._plan_key(start, tag, elements, component)
         plan = self._plans.get(key)
         if plan is None:
-            if len(self._plans) > 65536:
-                self._plans.clear()  # bounded whatever the input
             if source is not None:
                 elements, component = source.elements, source.delimiters.component_str
+            plan = self.plan(start, tag, elements, component, key)
+        return self.apply(plan, start, tag)
+
+    def plan(
+        self,
+        start: int,
+        tag: str,
+        elements: tuple[str, ...],
+        component: str,
+        key: tuple[object, ...] | None = None,
+    ) -> _Plan:
+        """The (cached) walk plan from ``start`` for a segment (no counter is touched)."""
+        if key is None:
+            key = self._plan_key(start, tag, elements, component)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) > 65536:
+                self._plans.clear()  # bounded whatever the input
             plan = self._plan(start, tag, elements, component)
             self._plans[key] = plan
+        return plan
+
+    def enter(self, loop_key: int, first_key: int) -> None:
+        """Counters of an error-free loop entry: reset below the loop, count it and its first
+        segment (``walk``'s ``_ENTER`` branch without its error checks)."""
+        touched = self.touched
+        counts = self.counts
+        registered = self.registered
+        bucket = touched.pop(loop_key, None)
+        if bucket:  # reset_below(loop_key), one level inline
+            for child in bucket:
+                counts.pop(child, None)
+                if child in registered:
+                    registered.discard(child)
+                    self.reset_below(child)
+        count = counts.get(loop_key)
+        if count is None:
+            counts[loop_key] = 1
+            self._register(loop_key)
+        else:
+            counts[loop_key] = count + 1
+        if first_key in counts:  # not below the loop (never in the compiled map)
+            self.increment(first_key)
+            return
+        counts[first_key] = 1
+        if loop_key in registered and self.key_parent[first_key] == loop_key:
+            touched[loop_key] = [first_key]
+        else:
+            self._register(first_key)
+
+    def apply(self, plan: _Plan, start: int, tag: str) -> tuple[int | None, list[WalkError]]:
+        """Run ``plan``: update the counters, return the node found and the walk errors."""
         checks, kind, target, first = plan
         counts = self.counts
         pending = [m for k, m in checks if counts.get(k, 0) < 1] if checks else _NO_PENDING
