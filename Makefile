@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ test: lint typecheck unit
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/run.py
+
+# A long campaign per target (FUZZ_SECONDS each, default 10 minutes); crashes are kept in
+# fixtures/fuzz-regressions/<target>/ and each run is appended to fuzz/campaigns.tsv.
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP_TEST)
+	for target in tokenizer validator fix; do \
+		$(BIN)/python fuzz/run.py --target $$target --seconds $(FUZZ_SECONDS) --keep-going --record \
+			|| status=1; \
+	done; exit $${status:-0}
 
 clean:
 	rm -rf $(VENV) demo-out .mypy_cache .pytest_cache .ruff_cache
