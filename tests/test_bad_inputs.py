@@ -344,3 +344,51 @@ def test_segments_before_a_break_in_the_same_chunk_are_not_lost() -> None:
     assert segments[-1].tag == "IEA"
     with pytest.raises(Exception, match="found 'Sen'"):
         tokenizer.close()
+
+
+# The watcher -------------------------------------------------------------------------------------
+
+WATCHED = (
+    "empty.x12",
+    "pdf-document.pdf",
+    "utf16-with-bom.x12",
+    "truncated-mid-segment.x12",
+    "component-equals-element.x12",
+    "iea-control-wrong.x12",
+    "se-count-wrong.x12",
+    "non-ascii-characters.x12",
+    "institutional-837i.x12",
+    "version-4010.x12",
+    "garbage-after-iea.x12",
+)
+
+
+@pytest.mark.slow
+def test_the_watcher_answers_bad_inputs_and_keeps_going(tmp_path: Path) -> None:
+    """A handful of catalogue entries dropped into a running watcher, then a good file."""
+    from sftp_support import Watcher
+
+    watcher = Watcher(tmp_path, "--incomplete-timeout", "2").start()
+    try:
+        for name in WATCHED:
+            temporary = watcher.inbox / f".{name}.upload"
+            temporary.write_bytes((CATALOGUE / name).read_bytes())
+            temporary.rename(watcher.inbox / name)
+        handled = watcher.wait_handled(len(WATCHED), timeout=90)
+        good = watcher.inbox / "after-the-storm.x12"
+        good.write_bytes(DEMO.read_bytes().replace(b"BATCH0042", b"BATCH0099"))
+        handled = watcher.wait_handled(len(WATCHED) + 1, timeout=60)
+        assert watcher.process is not None and watcher.process.poll() is None
+        outcomes = {event["file"]: event for event in handled}
+        assert set(WATCHED) | {"after-the-storm.x12"} <= set(outcomes)
+        for name, event in outcomes.items():
+            assert event["outcome"] in ("processed", "failed", "duplicate"), event
+            assert "internal error" not in str(event.get("reason")), (name, event)
+        assert outcomes["after-the-storm.x12"]["outcome"] == "processed"
+        log = watcher.log.read_text(errors="replace")
+        assert "Traceback" not in log
+        values = set().union(*(readable_identity_values(CATALOGUE / n, tmp_path) for n in WATCHED))
+        assert not sorted(value for value in values if value in log)
+        assert watcher.stop() == 0
+    finally:
+        watcher.kill()
