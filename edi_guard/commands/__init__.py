@@ -8,6 +8,7 @@ import click
 
 # module name -> command object name. Listed explicitly so the CLI's surface is visible here.
 COMMANDS: tuple[tuple[str, str], ...] = (
+    ("batch", "batch"),
     ("check", "check"),
     ("fix", "fix"),
     ("history", "history"),
