@@ -242,8 +242,11 @@ def identity_values(segments: list[Segment], *, shortest: int = 8) -> set[str]:
     words our own messages use: a fuzzed input could name a patient "segment" or "005010X222A1".
     """
     values: set[str] = set()
+    controls: set[str] = set()  # ISA13, GS06, ST02: messages name envelopes by them
     for segment in segments:
         tag = segment.tag
+        if tag in ("ISA", "GS", "ST"):
+            controls.add(segment.element({"ISA": 13, "GS": 6, "ST": 2}[tag]).strip())
         if tag == "NM1" and segment.element(1) in {"IL", "QC"}:
             values.update(segment.element(i) for i in (3, 4, 9))
         elif tag in ("DMG", "N3", "CLM"):
@@ -259,6 +262,7 @@ def identity_values(segments: list[Segment], *, shortest: int = 8) -> set[str]:
         if len(value.strip()) >= shortest
         and any(c.isalnum() for c in value)
         and value.lower() not in OUR_WORDS
+        and value.strip() not in controls
     }
 
 
