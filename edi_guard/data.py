@@ -1,9 +1,8 @@
 """Find and read the data files in ``schemas/``.
 
 The vocabularies, fees, PTP table and policy defaults are data, not code (rules.md), so
-they live in a top-level ``schemas/`` directory beside the package (design card). The
-package finds it as ``<package>/../schemas``, which holds both in an editable install and in
-a source checkout. A missing or unreadable file is an :class:`EdiGuardError` that names the
+they live in a top-level ``schemas/`` directory beside the package (design card), reached
+through the link ``edi_guard/_schemas`` (a wheel holds the files there). A missing or unreadable file is an :class:`EdiGuardError` that names the
 file: a rule must never run on a silently empty vocabulary.
 
 JSON Schema errors are turned into messages that name the key path (``payers.12502.x``)
@@ -28,14 +27,22 @@ class DataFileError(EdiGuardError):
 
 
 def schemas_dir() -> Path:
-    """The ``schemas/`` directory; raise when the install lacks it (e.g. a bare wheel)."""
-    directory = Path(__file__).resolve().parent.parent / "schemas"
-    if not directory.is_dir():
-        raise DataFileError(
-            f"data directory not found: expected {directory} (schemas/ beside the edi_guard "
-            "package; install edi-guard from a source checkout or in editable mode)"
-        )
-    return directory
+    """The ``schemas/`` directory.
+
+    ``edi_guard/_schemas`` is a link to the top-level ``schemas/`` in a checkout (and in an
+    editable install); a wheel carries the files themselves under that name, so executors and
+    containers that install the wheel find them too.
+    """
+    for directory in (
+        Path(__file__).parent / "_schemas",
+        Path(__file__).resolve().parent.parent / "schemas",
+    ):
+        if directory.is_dir():
+            return directory
+    raise DataFileError(
+        "data directory not found: expected edi_guard/_schemas (in a wheel) or schemas/ "
+        "beside the edi_guard package (in a checkout)"
+    )
 
 
 def schema_file(name: str) -> Path:
