@@ -142,7 +142,18 @@ def long_segment(sink: BinaryIO, size: int) -> None:
     sink.write(b"~\n" + _demo_tail())
 
 
+def deep_hierarchy(sink: BinaryIO, size: int) -> None:
+    """A set whose HL loops nest ``size`` deep (each HL the child of the one before)."""
+    data = DEMO.read_bytes()
+    sink.write(data[: data.index(b"HL*2*1*22*0")])
+    for start in range(2, size + 2, 10_000):
+        stop = min(start + 10_000, size + 2)
+        sink.write(b"".join(b"HL*%d*%d*22*1~\n" % (k, k - 1) for k in range(start, stop)))
+    sink.write(b"SE*5*0001~\nGE*1*42~\nIEA*1*000000042~\n")
+
+
 GENERATORS = {
+    "deep-hierarchy": deep_hierarchy,
     "no-terminator": no_terminator,
     "long-element": long_element,
     "long-segment": long_segment,
