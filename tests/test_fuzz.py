@@ -31,6 +31,10 @@ REGRESSIONS = REPO / "fixtures" / "fuzz-regressions"
 FUZZ_SECONDS = int(os.environ.get("EDI_GUARD_FUZZ_SECONDS", "40"))
 
 OPEN = {
+    "crash-310b5d18fe68a389dbe12fcaec07509712e15b5b": (
+        "acks/ta1.write_ta1 (and acks/envelope.isa) copy ISA05-08 of the input into our ISA: a "
+        "non-ASCII byte raises UnicodeEncodeError in process() (lead)"
+    ),
     "crash-27abd5ee05db018758ae27f953674748ceab077f": (
         "acks/x999.write_999 copies GS01/GS06/GS08 and ST01-03 unescaped: a non-ASCII byte "
         "raises UnicodeEncodeError (lead)"
