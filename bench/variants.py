@@ -139,9 +139,17 @@ def _validate() -> Body:
 def _process() -> Body:
     process = _attribute("edi_guard", "process")
 
+    open_store = _attribute("edi_guard.history.store", "open_store")
+
     def run(path: Path) -> int:
+        # The history as `edi-guard fix` keeps it by default: SQLite on disk. (The in-memory
+        # store holds every reservation of an interchange until its IEA.)
         with tempfile.TemporaryDirectory() as tmp:
-            return _size(process(path, out_dir=Path(tmp)))
+            store = open_store(f"sqlite://{tmp}/history.sqlite3")
+            try:
+                return _size(process(path, out_dir=Path(tmp), history=store))
+            finally:
+                store.close()
 
     return run
 
