@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
-from test_validate_support import CLEAN_837P, NOW, require_corpus
+from test_validate_support import CLEAN_837P, NOW, UNBOUNDED, mutate, require_corpus
 
 from edi_guard.acks import write_999, write_ta1
 from edi_guard.validate import SetVerdict, StructureValidator
@@ -15,6 +15,7 @@ from edi_guard.validate.compiler import load_compiled
 from edi_guard.validate.elements import check_segment
 from edi_guard.validate.extra import npi_is_valid
 from edi_guard.validate.fast import FastPaths
+from edi_guard.x12.delimiters import Delimiters
 from edi_guard.x12.tokenizer import Tokenizer
 
 
@@ -91,6 +92,78 @@ def test_fast_path_is_sound_on_mutated_segments() -> None:
                     assert not check_segment(node, mutated.elements, ":"), bytes(raw)
                 checked += 1
     assert checked > 1000
+
+
+def test_strict_fast_matcher_is_sound_on_mutated_segments() -> None:
+    """What the validator's fast path accepts without a look at the elements: valid elements,
+    not empty, no trailing separator (X12Reader errors 8 and SEG1)."""
+    compiled = load_compiled()
+    fast = FastPaths(compiled)
+    rng = random.Random(6)
+    folder = require_corpus() / "837p"
+    accepted = 0
+    for name in CLEAN_837P:
+        tokenizer = Tokenizer()
+        for segment in tokenizer.feed((folder / name).read_bytes()):
+            for index in compiled.by_tag.get(segment.tag, ()):
+                node = compiled.segs[index]
+                matcher = fast.matcher(node, segment.delimiters, strict=True)
+                if matcher is None:
+                    continue
+                pattern, post = matcher
+                for _ in range(4):
+                    raw = bytearray(segment.raw)
+                    cut = rng.randrange(len(node.id), len(raw) + 1)
+                    if rng.random() < 0.5:
+                        raw[cut:] = bytes(rng.choice(b"*:") for _ in range(rng.randrange(3)))
+                    else:
+                        raw[cut:cut] = bytes([rng.choice(b"*:A9 -.\x01\xe9")])
+                    found = pattern.fullmatch(bytes(raw))
+                    if found is None or (post is not None and not post(found.groups())):
+                        continue
+                    accepted += 1
+                    elements = bytes(raw).decode("latin-1").split("*")
+                    assert not raw.endswith(b"*"), bytes(raw)
+                    assert any(e.strip(":") for e in elements[1:]), bytes(raw)
+                    assert not check_segment(node, tuple(elements), ":"), bytes(raw)
+    assert accepted > 300
+
+
+class _GeneralOnly(StructureValidator):
+    """The validator without its fast path: every segment takes the exact general path."""
+
+    def _refresh_fast(self, delimiters: Delimiters) -> None:
+        super()._refresh_fast(delimiters)
+        self._fast_ready = False
+
+
+def test_fast_path_gives_the_general_paths_results() -> None:
+    folder = require_corpus() / "837p"
+    rng = random.Random(7)
+    files = [(folder / name).read_bytes() for name in CLEAN_837P]
+    inputs = list(files)
+    for _ in range(120):
+        data = rng.choice(files)
+        for _ in range(rng.choice((1, 1, 2))):
+            _, data = mutate(data, rng)
+        inputs.append(data)
+    inputs.append(files[0] + files[1].replace(b"*", b"|"))  # two interchanges, new delimiters
+    fast = FastPaths(load_compiled())  # a pure cache: shared, the test runs faster
+    for data in inputs:
+        segments = Tokenizer().feed(data)
+        results = []
+        for validator in (StructureValidator(limits=UNBOUNDED), _GeneralOnly(limits=UNBOUNDED)):
+            validator.fast = fast
+            for segment in segments:
+                validator.feed(segment)
+            validator.close()
+            results.append(validator.result)
+        batched = StructureValidator(limits=UNBOUNDED)
+        batched.fast = fast
+        batched.feed_many(segments)
+        batched.close()
+        results.append(batched.result)
+        assert results[0] == results[1] == results[2]
 
 
 def test_verdict_at_se_and_same_result_whatever_the_chunking() -> None:

@@ -17,12 +17,11 @@ CHUNK = 1 << 20
 def validate_chunks(chunks: Iterable[bytes], *, limits: Limits | None = None) -> ValidationResult:
     validator = StructureValidator(limits=limits)
     tokenizer = Tokenizer()
-    feed = validator.feed
+    feed_many = validator.feed_many
     try:
         for chunk in chunks:
-            for segment in tokenizer.feed(chunk):
-                feed(segment)
-        tokenizer.close()
+            feed_many(tokenizer.feed(chunk))
+        feed_many(tokenizer.close())
     except X12SyntaxError as error:
         validator.fail(error)
         return validator.result

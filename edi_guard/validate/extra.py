@@ -36,6 +36,9 @@ def npi_is_valid(npi: str) -> bool:
     return (10 - total % 10) % 10 == int(npi[9])
 
 
+DIGEST_BAD_NPI, DIGEST_DIAGNOSES, DIGEST_POINTERS = 1, 2, 3
+
+
 @lru_cache(maxsize=4096)
 def _npi_is_valid_cached(npi: str) -> bool:
     return npi_is_valid(npi)  # a file names the same few providers again and again
@@ -50,21 +53,21 @@ class ExtraChecks:
     def reset(self) -> None:
         # open HLs: (HL01, HL04, had a child, file position, position in set)
         self._stack: list[tuple[str, str, bool, int, int]] = []
-        self._diagnoses = 0
+        self.diagnoses = 0  # HI diagnosis codes of the current claim (SV107 bound)
 
     def feed(self, segment: Segment, loop_id: str, position_in_set: int) -> list[Finding]:
         tag = segment.tag
         if tag == "HL":
             return self._hl(segment, position_in_set)
         if tag == "CLM":
-            self._diagnoses = 0
+            self.diagnoses = 0
             return []
         if tag == "HI":
             if loop_id == "2300":
                 separator = segment.delimiters.component_str
                 for value in segment.elements[1:]:
                     if value.split(separator, 1)[0] in DIAGNOSIS_QUALIFIERS:
-                        self._diagnoses += 1
+                        self.diagnoses += 1
             return []
         if tag == "SV1":
             return self._sv107(segment, position_in_set)
@@ -74,6 +77,62 @@ class ExtraChecks:
                         "80840 prefix)", segment.position, position_in_set, "NM1", "NM109")
             ]  # fmt: skip
         return []
+
+    @staticmethod
+    def digest(tag: str, parts: list[bytes], component: bytes, loop_id: str) -> tuple[int, int]:
+        """What the checks need of an NM1, HI or SV1 (a function of its bytes and loop), for
+        ``apply_digest``: (0, 0) when nothing, (``DIGEST_BAD_NPI``, 0), (``DIGEST_DIAGNOSES``,
+        how many), (``DIGEST_POINTERS``, the highest SV107 pointer or -1 when one is bad)."""
+        if tag == "NM1":
+            if len(parts) > 8 and parts[8] == b"XX":
+                npi = parts[9].decode("latin-1") if len(parts) > 9 else ""
+                if not _npi_is_valid_cached(npi):
+                    return DIGEST_BAD_NPI, 0
+            return 0, 0
+        if tag == "HI":
+            if loop_id != "2300":
+                return 0, 0
+            count = 0
+            for value in parts[1:]:
+                if value.split(component, 1)[0] in _DIAGNOSIS_QUALIFIERS_BYTES:
+                    count += 1
+            return (DIGEST_DIAGNOSES, count) if count else (0, 0)
+        if tag == "SV1":
+            pointers = parts[7].decode("latin-1") if len(parts) > 7 else ""
+            if not pointers:
+                return 0, 0
+            highest = 0
+            for pointer in pointers.split(component.decode("latin-1")):
+                if not pointer:
+                    continue
+                if not pointer.isascii() or not pointer.isdigit() or int(pointer) < 1:
+                    return DIGEST_POINTERS, -1
+                highest = max(highest, int(pointer))
+            return DIGEST_POINTERS, highest
+        return 0, 0
+
+    def apply_digest(
+        self, digest: int, value: int, position: int, position_in_set: int
+    ) -> list[Finding]:
+        """``feed`` for a segment known by its ``digest``."""
+        if digest == DIGEST_BAD_NPI:
+            return [
+                Finding("npi-check-digit", "NM109 is not a valid NPI (Luhn check digit with the "
+                        "80840 prefix)", position, position_in_set, "NM1", "NM109")
+            ]  # fmt: skip
+        if digest == DIGEST_DIAGNOSES:
+            self.diagnoses += value
+            return []
+        if digest == DIGEST_POINTERS and (value < 0 or value > self.diagnoses):
+            return [
+                Finding("sv107-pointer", "SV107 points beyond the claim's HI diagnosis codes",
+                        position, position_in_set, "SV1", "SV107")
+            ]  # fmt: skip
+        return []
+
+    def claim(self) -> None:
+        """``feed`` for a CLM."""
+        self.diagnoses = 0  # HI diagnosis codes of the current claim (SV107 bound)
 
     def feed_parts(
         self,
@@ -102,10 +161,10 @@ class ExtraChecks:
             if loop_id == "2300":
                 for value in parts[1:]:
                     if value.split(component, 1)[0] in _DIAGNOSIS_QUALIFIERS_BYTES:
-                        self._diagnoses += 1
+                        self.diagnoses += 1
             return []
         if tag == "CLM":
-            self._diagnoses = 0
+            self.diagnoses = 0
             return []
         if tag == "HL":
 
@@ -169,7 +228,7 @@ class ExtraChecks:
             if pointer and (
                 not pointer.isascii()
                 or not pointer.isdigit()
-                or not 1 <= int(pointer) <= self._diagnoses
+                or not 1 <= int(pointer) <= self.diagnoses
             ):
                 return [
                     Finding("sv107-pointer", "SV107 points beyond the claim's HI diagnosis codes",

@@ -191,8 +191,14 @@ def _syntax(rule: str, groups: tuple[int, ...]) -> bytes:
     return _NEVER
 
 
-def build(node: SegNode, delimiters: Delimiters) -> tuple[re.Pattern[bytes], Post | None] | None:
-    """The fast matcher of ``node`` for ``delimiters``, or None when it has none."""
+def build(
+    node: SegNode, delimiters: Delimiters, strict: bool = False
+) -> tuple[re.Pattern[bytes], Post | None] | None:
+    """The fast matcher of ``node`` for ``delimiters``, or None when it has none.
+
+    ``strict`` also refuses what X12Reader reports besides element errors: a segment ending
+    with an element separator, a segment with nothing but separators after its id.
+    """
     if node.id == "ISA":
         return None
     builder = _Builder(delimiters)
@@ -259,6 +265,10 @@ def build(node: SegNode, delimiters: Delimiters) -> tuple[re.Pattern[bytes], Pos
         if not all(i in group_of for i in indexes):
             return None
         pattern += _syntax(rule, tuple(group_of[i] for i in indexes))
+    if strict:
+        blank = b"(?:" + e + b"|" + c + b")*"
+        pattern = b"(?!" + re.escape(node.id.encode("latin-1")) + blank + b"\\Z)" + pattern
+        pattern += b"(?<!" + e + b")"
     checks = list(builder.checks)
     compiled = re.compile(pattern, re.S)
     if not checks:
@@ -289,18 +299,22 @@ class FastPaths:
         self._by_delimiters: dict[
             Delimiters, list[tuple[re.Pattern[bytes], Post | None] | bool | None]
         ] = {}
+        self._strict_by_delimiters: dict[
+            Delimiters, list[tuple[re.Pattern[bytes], Post | None] | bool | None]
+        ] = {}
 
     def matcher(
-        self, node: SegNode, delimiters: Delimiters
+        self, node: SegNode, delimiters: Delimiters, strict: bool = False
     ) -> tuple[re.Pattern[bytes], Post | None] | None:
         """The fast matcher of ``node`` for ``delimiters`` (None: always the exact path)."""
-        table = self._by_delimiters.get(delimiters)
+        tables = self._strict_by_delimiters if strict else self._by_delimiters
+        table = tables.get(delimiters)
         if table is None:
             table = [False] * len(self.map.segs)
-            self._by_delimiters[delimiters] = table
+            tables[delimiters] = table
         entry = table[node.index]
         if entry is False:
-            entry = build(node, delimiters)
+            entry = build(node, delimiters, strict)
             table[node.index] = entry
         if entry is None or entry is True:
             return None

@@ -15,12 +15,13 @@ way pyx12's ``err_isa.add_error`` signature mismatch does.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from edi_guard.errors import X12SyntaxError
 from edi_guard.validate.compiler import CompiledMap, SegNode, load_compiled
 from edi_guard.validate.elements import ElementError, check_segment
-from edi_guard.validate.extra import ExtraChecks
+from edi_guard.validate.extra import DIGEST_DIAGNOSES, DIGEST_POINTERS, ExtraChecks
 from edi_guard.validate.fast import FastPaths, Post
 from edi_guard.validate.model import (
     Finding,
@@ -113,17 +114,26 @@ class _Interchange:
 
 _Cursor = tuple[str, int, int, str | None, "_Set | None"]
 
-# Fast path transitions: (kind, node found, keys that must be counted already (required nodes
-# passed over) or None, counter key, its limit, parent counter key (segment) or first segment
-# key (loop entry), loop id, element matcher, its post check, whether ExtraChecks looks at it).
-_Transition = tuple[
-    int, int, "frozenset[int] | None", int, int, int, str,
-    "re.Pattern[bytes] | None", "Post | None", bool,
-]  # fmt: skip
-_T_SEGMENT, _T_ENTER, _T_GENERAL = 0, 1, 2
-_GENERAL: _Transition = (_T_GENERAL, -1, None, -1, 0, -1, "", None, None, False)
 _MAX_TRANSITIONS = 1 << 16
-_COUNTED = frozenset({"HL", "LX", "CLM"})  # tags X12Reader counts
+_MAX_KNOWN = 1 << 15
+# Fast path facts remembered per (node, segment bytes): (kind, node found, checks, counter key,
+# limit, parent or first segment key, loop id, action, its argument, a loop's parent key).
+# Actions: what besides the counters a segment does: CLM resets the LX count, then X12Reader
+# checks that may route to the general path (HL numbering, LX numbering, arg the LX01 value),
+# and ``_A_DIGEST + ExtraChecks.digest`` kinds.
+_Known = tuple[int, int, "frozenset[int] | None", int, int, int, str, int, int, int]
+_T_SEGMENT, _T_ENTER = 0, 1
+# A transition: (the facts for a segment that takes it (the action's argument 0), the strict
+# fast matcher of the node found and its post check (None: always the general path), what
+# ``_classify`` still has to work out from the bytes: _A_HL, _A_LX, _A_DIGEST or 0).
+_Transition = tuple["_Known | None", "re.Pattern[bytes] | None", "Post | None", int]
+_GENERAL: _Transition = (None, None, None, 0)
+_A_CLM, _A_DIGEST, _A_HL, _A_LX = 1, 2, 10, 11
+_A_DIAGNOSES = _A_DIGEST + DIGEST_DIAGNOSES
+_A_POINTERS = _A_DIGEST + DIGEST_POINTERS
+_NO_PARTS: list[bytes] = []
+
+
 # How a tag's transition key is made: the tag alone; the raw tag and element 01 (the raw bytes
 # tell the qualifier values apart, more finely than needed); the tag and the first component
 # of element 01; HL with HL03; or no fast path.
@@ -179,6 +189,8 @@ class StructureValidator:
         self._touched = self.walker.touched
         self._transitions: list[dict[object, _Transition]] = [{} for _ in self._segs]
         self._transition_count = 0
+        self._known: list[dict[bytes, _Known]] = [{} for _ in self._segs]
+        self._known_count = 0
         self._modes: dict[str, int] = {}
 
     # -- public --------------------------------------------------------------------------------
@@ -195,20 +207,221 @@ class StructureValidator:
         errors, pending reader errors, leading spaces, new delimiters) takes ``_feed_general``,
         the exact path, which then decides everything from the start.
         """
-        if not self._fast_ready or self._reader_errors:
-            return self._feed_general(segment)
-        tag = segment.tag
-        raw = segment.raw
         if (
-            tag in ENVELOPE
+            not self._fast_ready
+            or self._reader_errors
             or segment.delimiters is not self._delimiters
-            or raw.endswith(self._separator)
-            or len(raw.rstrip(self._blank)) == len(tag)
         ):
             return self._feed_general(segment)
         lead = segment.lead
         if lead and lead.lstrip(b"\r\n").startswith(b" "):
             return self._feed_general(segment)
+        # What the segment's bytes say from this node: one lookup for a segment seen before.
+        node = self._node
+        known = self._known[node].get(segment.raw)
+        if known is None:
+            known = self._classify(segment, node)
+            if known is None:
+                return self._feed_general(segment)
+        kind, found, checks, count_key, limit, parent_key, loop_id, action, arg, up = known
+        # Counters: a missing required node or a count over its limit is an error.
+        counts = self._counts
+        if checks is not None and not self._count_keys >= checks:
+            return self._feed_general(segment)
+        count = counts.get(count_key)
+        if count is not None and count >= limit:
+            return self._feed_general(segment)
+        # pyx12 X12Reader checks of HL and LX (errors go the general way).
+        parts: list[bytes] | None = None
+        if action >= _A_HL:
+            parts = self._counted(action, arg, segment.raw)
+            if parts is None:
+                return self._feed_general(segment)
+        # No error: commit.
+        if kind == _T_SEGMENT:
+            if count is None:
+                counts[count_key] = 1
+                bucket = self._touched.get(parent_key)
+                if bucket is None:
+                    self.walker._register(count_key)
+                else:
+                    bucket.append(count_key)
+            else:
+                counts[count_key] = count + 1
+        else:
+            self.walker.enter(count_key, parent_key, up)
+        self._segments += 1
+        self._position = position = segment.position
+        self._node = found
+        self._seg_count = seg_count = self._seg_count + 1
+        self._cursor = (segment.tag, seg_count, position, loop_id, self._set)
+        self._cursor_group = 0
+        if action and action != _A_LX:
+            self._act(action, arg, parts, loop_id, position, seg_count)
+        return []
+
+    def feed_many(self, segments: Iterable[Segment]) -> list[Verdict]:
+        """``feed`` every segment in turn; return all the verdicts.
+
+        The same fast path as ``feed``, with its state in local variables while segments take
+        it (written back before the general path runs and at the end).
+        """
+        out: list[Verdict] = []
+        known_tables = self._known
+        counts = self._counts
+        count_keys = self._count_keys
+        touched_get = self._touched.get
+        register = self.walker._register
+        enter = self.walker.enter
+        classify = self._classify
+        counted = self._counted
+        act = self._act
+        extra = self.extra
+        node = self._node
+        seg_count = self._seg_count
+        done = 0  # segments taken by the fast path since the last write-back
+        position = 0
+        tag = ""
+        loop_id = ""
+        ready = self._fast_ready and not self._reader_errors
+        delimiters = self._delimiters
+        try:
+            for segment in segments:
+                if ready and segment.delimiters is delimiters:
+                    lead = segment.lead
+                    if not lead or not lead.lstrip(b"\r\n").startswith(b" "):
+                        known = known_tables[node].get(segment.raw)
+                        if known is None:
+                            known = classify(segment, node)
+                        if known is not None:
+                            (
+                                kind,
+                                found,
+                                checks,
+                                count_key,
+                                limit,
+                                parent_key,
+                                loop,
+                                action,
+                                arg,
+                                up,
+                            ) = known
+                            count = counts.get(count_key)
+                            parts: list[bytes] | None = None
+                            if (
+                                (checks is None or count_keys >= checks)
+                                and (count is None or count < limit)
+                                and (
+                                    action < _A_HL
+                                    or (parts := counted(action, arg, segment.raw)) is not None
+                                )
+                            ):
+                                if kind == _T_SEGMENT:
+                                    if count is None:
+                                        counts[count_key] = 1
+                                        bucket = touched_get(parent_key)
+                                        if bucket is None:
+                                            register(count_key)
+                                        else:
+                                            bucket.append(count_key)
+                                    else:
+                                        counts[count_key] = count + 1
+                                else:
+                                    enter(count_key, parent_key, up)
+                                done += 1
+                                position = segment.position
+                                node = found
+                                seg_count += 1
+                                tag = segment.tag
+                                loop_id = loop
+                                if action:
+                                    if action == _A_DIAGNOSES:
+                                        extra.diagnoses += arg
+                                    elif action == _A_POINTERS:
+                                        if arg < 0 or arg > extra.diagnoses:
+                                            act(action, arg, parts, loop_id, position, seg_count)
+                                    elif action != _A_LX:
+                                        act(action, arg, parts, loop_id, position, seg_count)
+                                continue
+                # The general path, on the state as ``feed`` would have left it.
+                if done:
+                    self._write_back(node, seg_count, done, position, tag, loop_id)
+                    done = 0
+                verdicts = self._feed_general(segment)
+                if verdicts:
+                    out += verdicts
+                node = self._node
+                seg_count = self._seg_count
+                ready = self._fast_ready and not self._reader_errors
+                delimiters = self._delimiters
+        finally:
+            if done:
+                self._write_back(node, seg_count, done, position, tag, loop_id)
+        return out
+
+    def _write_back(
+        self, node: int, seg_count: int, done: int, position: int, tag: str, loop_id: str
+    ) -> None:
+        self._node = node
+        self._seg_count = seg_count
+        self._segments += done
+        self._position = position
+        self._cursor = (tag, seg_count, position, loop_id, self._set)
+        self._cursor_group = 0
+
+    def _counted(self, action: int, arg: int, raw: bytes) -> list[bytes] | None:
+        """X12Reader's HL and LX numbering for the fast path: the HL's raw elements (LX: an
+        empty list) after counting it, or None (nothing counted) when the reader objects."""
+        if action == _A_HL:
+            parts = raw.split(self._separator)
+            hl = self._hl_fast(parts)
+            if hl is None:
+                return None
+            hl_stack = self._hl_stack
+            if hl >= 0:
+                while hl_stack and hl != hl_stack[-1]:
+                    hl_stack.pop()
+            self._hl_count += 1
+            hl_stack.append(self._hl_count)
+            return parts
+        if arg != self._lx_count + 1:
+            return None
+        self._lx_count = arg
+        return _NO_PARTS
+
+    def _act(
+        self,
+        action: int,
+        arg: int,
+        parts: list[bytes] | None,
+        loop_id: str,
+        position: int,
+        seg_count: int,
+    ) -> None:
+        """The ``ExtraChecks`` (and CLM's reader count) part of a fast-path segment."""
+        extra = self.extra
+        if action == _A_HL:
+            assert parts is not None
+            findings = extra.feed_parts("HL", parts, self._component, loop_id, position, seg_count)
+        elif action == _A_CLM:
+            self._lx_count = 0
+            extra.claim()
+            return
+        else:
+            findings = extra.apply_digest(action - _A_DIGEST, arg, position, seg_count)
+        if findings:
+            self._add_findings(findings)
+
+    def _classify(self, segment: Segment, node: int) -> _Known | None:
+        """The fast-path facts of a segment from ``node`` (None: take the general path).
+
+        They depend only on the node and the segment's bytes: its transition (a pure function
+        of the tag and qualifier), that it is valid (the node's strict fast matcher: valid
+        elements, not empty, no trailing separator), what the extra checks need of it. They
+        are remembered by bytes, except HL (never repeated).
+        """
+        tag = segment.tag
+        raw = segment.raw
         # The transition: one cached lookup per (node, tag, qualifier raw bytes).
         mode = self._modes.get(tag)
         if mode is None:
@@ -229,74 +442,39 @@ class StructureValidator:
             parts = raw.split(self._separator)
             key = (tag, parts[3] if len(parts) > 3 else None)
         else:
-            return self._feed_general(segment)
-        node = self._node
-        table = self._transitions[node]
-        entry = table.get(key)
+            return None
+        entry = self._transitions[node].get(key)
         if entry is None:
             entry = self._transition(node, segment, key)
-        kind, found, checks, count_key, limit, parent_key, loop_id, pattern, post, extra = entry
-        if kind == _T_GENERAL:
-            return self._feed_general(segment)
-        # Element validity (the sound fast matcher of the node found).
-        matched = pattern.fullmatch(raw)  # type: ignore[union-attr]
+        known, pattern, post, extra = entry
+        if pattern is None:
+            return None
+        matched = pattern.fullmatch(raw)
         if matched is None or (post is not None and not post(matched.groups())):
-            return self._feed_general(segment)
-        # Counters: a missing required node or a count over its limit is an error.
-        counts = self._counts
-        if checks is not None and not self._count_keys >= checks:
-            return self._feed_general(segment)
-        count = counts.get(count_key)
-        if count is not None and count >= limit:
-            return self._feed_general(segment)
-        # pyx12 X12Reader checks of HL, LX and CLM (errors go the general way).
-        if tag in _COUNTED:
-            if tag == "HL":
-                assert parts is not None
-                hl = self._hl_fast(parts)
-                if hl is None:
-                    return self._feed_general(segment)
-                hl_stack = self._hl_stack
-                if hl >= 0:
-                    while hl_stack and hl != hl_stack[-1]:
-                        hl_stack.pop()
-                self._hl_count += 1
-                hl_stack.append(self._hl_count)
-            elif tag == "LX":
-                lx = raw.split(self._separator, 2)
-                if len(lx) < 2 or lx[1] != b"%d" % (self._lx_count + 1):
-                    return self._feed_general(segment)
-                self._lx_count += 1
-            else:
-                self._lx_count = 0
-        # No error: commit.
-        if kind == _T_SEGMENT:
-            if count is None:
-                counts[count_key] = 1
-                bucket = self._touched.get(parent_key)
-                if bucket is None:
-                    self.walker._register(count_key)
-                else:
-                    bucket.append(count_key)
-            else:
-                counts[count_key] = count + 1
-        else:
-            self.walker.enter(count_key, parent_key)
-        self._segments += 1
-        self._position = position = segment.position
-        self._node = found
-        self._seg_count = seg_count = self._seg_count + 1
-        self._cursor = (tag, seg_count, position, loop_id, self._set)
-        self._cursor_group = 0
+            return None
+        assert known is not None
         if extra:
-            if parts is None:
-                parts = raw.split(self._separator)
-            findings = self.extra.feed_parts(
-                tag, parts, self._component, loop_id, position, seg_count
-            )
-            if findings:
-                self._add_findings(findings)
-        return []
+            if extra == _A_HL:
+                return known  # HL numbers are never repeated: not remembered
+            if extra == _A_LX:
+                lx = raw.split(self._separator, 2)
+                value = lx[1] if len(lx) > 1 else b""
+                if not value.isdigit() or b"%d" % int(value) != value:
+                    return None  # the reader will report it
+                known = (*known[:8], int(value), known[9])
+            elif extra == _A_DIGEST:
+                if parts is None:
+                    parts = raw.split(self._separator)
+                digest, arg = self.extra.digest(tag, parts, self._component, known[6])
+                if digest:
+                    known = (*known[:7], _A_DIGEST + digest, arg, known[9])
+        if self._known_count >= _MAX_KNOWN:
+            for table in self._known:
+                table.clear()
+            self._known_count = 0
+        self._known[node][raw] = known
+        self._known_count += 1
+        return known
 
     def _mode(self, tag: str) -> int:
         positions = self.walker._positions(tag)
@@ -337,26 +515,28 @@ class StructureValidator:
                 table.clear()
             self._transition_count = 0
         tag = segment.tag
-        plan = self.walker.plan(node, tag, segment.elements, segment.delimiters.component_str)
-        checks, kind, target, first = plan
         entry: _Transition = _GENERAL
-        segs = self._segs
-        check_keys = frozenset(k for k, _ in checks) or None
-        if kind == _WALK_SEGMENT:
-            seg = segs[target]
-            if seg.usage != "N" and seg.max_use >= 1:
-                entry = self._fast_entry(
-                    _T_SEGMENT, seg, check_keys, seg.key, seg.max_use,
-                    self.map.key_parent[seg.key], segment.delimiters,
-                )  # fmt: skip
-        elif kind == _WALK_ENTER:
-            loop = self.map.loops[target]
-            seg = segs[first]
-            if loop.usage != "N" and loop.max_repeat >= 1:
-                entry = self._fast_entry(
-                    _T_ENTER, seg, check_keys, loop.key, loop.max_repeat, seg.key,
-                    segment.delimiters,
-                )  # fmt: skip
+        if tag not in ENVELOPE:
+            plan = self.walker.plan(node, tag, segment.elements, segment.delimiters.component_str)
+            checks, kind, target, first = plan
+            segs = self._segs
+            check_keys = frozenset(k for k, _ in checks) or None
+            if kind == _WALK_SEGMENT:
+                seg = segs[target]
+                if seg.usage != "N" and seg.max_use >= 1:
+                    entry = self._fast_entry(
+                        _T_SEGMENT, seg, check_keys, seg.key, seg.max_use,
+                        self.map.key_parent[seg.key], segment.delimiters, -1,
+                    )  # fmt: skip
+            elif kind == _WALK_ENTER:
+                loop = self.map.loops[target]
+                seg = segs[first]
+                key_parent = self.map.key_parent
+                if loop.usage != "N" and loop.max_repeat >= 1 and key_parent[seg.key] == loop.key:
+                    entry = self._fast_entry(
+                        _T_ENTER, seg, check_keys, loop.key, loop.max_repeat, seg.key,
+                        segment.delimiters, key_parent[loop.key],
+                    )  # fmt: skip
         self._transitions[node][key] = entry
         self._transition_count += 1
         return entry
@@ -370,15 +550,22 @@ class StructureValidator:
         limit: int,
         parent_key: int,
         delimiters: Delimiters,
+        loop_parent: int,
     ) -> _Transition:
-        matcher = self.fast.matcher(seg, delimiters)
+        matcher = self.fast.matcher(seg, delimiters, strict=True)
         if matcher is None:
             return _GENERAL
         pattern, post = matcher
-        return (
-            kind, seg.index, checks, count_key, limit, parent_key, seg.loop_id, pattern, post,
-            seg.id in self._extra_tags,
+        tag = seg.id
+        action = {"HL": _A_HL, "LX": _A_LX, "CLM": _A_CLM}.get(tag, 0)
+        extra = action if action != _A_CLM else 0
+        if not action and tag in self._extra_tags:
+            extra = _A_DIGEST
+        known = (
+            kind, seg.index, checks, count_key, limit, parent_key, seg.loop_id, action, 0,
+            loop_parent,
         )  # fmt: skip
+        return known, pattern, post, extra
 
     def _add_findings(self, findings: list[Finding]) -> None:
         current = self._set
@@ -406,6 +593,9 @@ class StructureValidator:
                 for table in self._transitions:
                     table.clear()
                 self._transition_count = 0
+                for known in self._known:
+                    known.clear()
+                self._known_count = 0
             self._delimiters = delimiters
             self._separator = delimiters.element
             self._component = delimiters.component

@@ -224,30 +224,37 @@ class Walker:
             self._plans[key] = plan
         return plan
 
-    def enter(self, loop_key: int, first_key: int) -> None:
+    def enter(self, loop_key: int, first_key: int, loop_parent: int) -> None:
         """Counters of an error-free loop entry: reset below the loop, count it and its first
-        segment (``walk``'s ``_ENTER`` branch without its error checks)."""
+        segment (``walk``'s ``_ENTER`` branch without its error checks). ``loop_parent`` is
+        ``key_parent[loop_key]``; ``first_key`` must be a child of ``loop_key``."""
         touched = self.touched
         counts = self.counts
         registered = self.registered
         bucket = touched.pop(loop_key, None)
-        if bucket:  # reset_below(loop_key), one level inline
-            for child in bucket:
-                counts.pop(child, None)
-                if child in registered:
-                    registered.discard(child)
-                    self.reset_below(child)
+        if bucket:  # reset_below(loop_key), iteratively
+            pop = counts.pop
+            buckets = [bucket]
+            while buckets:
+                for child in buckets.pop():
+                    pop(child, None)
+                    if child in registered:
+                        registered.discard(child)
+                        inner = touched.pop(child, None)
+                        if inner:
+                            buckets.append(inner)
         count = counts.get(loop_key)
         if count is None:
             counts[loop_key] = 1
-            self._register(loop_key)
+            parent_bucket = touched.get(loop_parent)
+            if parent_bucket is None:
+                self._register(loop_key)
+            else:  # a bucket exists only for a registered key: _register's first case
+                parent_bucket.append(loop_key)
         else:
             counts[loop_key] = count + 1
-        if first_key in counts:  # not below the loop (never in the compiled map)
-            self.increment(first_key)
-            return
-        counts[first_key] = 1
-        if loop_key in registered and self.key_parent[first_key] == loop_key:
+        counts[first_key] = 1  # below the loop: reset just now
+        if loop_key in registered:
             touched[loop_key] = [first_key]
         else:
             self._register(first_key)
