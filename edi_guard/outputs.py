@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 from edi_guard.acks.control import ReceiverControlNumbers
 from edi_guard.acks.envelope import Party as EnvelopeParty
+from edi_guard.acks.envelope import echo
 from edi_guard.acks.ta1 import write_ta1
 from edi_guard.acks.x999 import write_999
 from edi_guard.outcome import ClaimOutcome, Summary
@@ -127,21 +128,33 @@ class ReportSet:
     def _envelope(self, outcome: ClaimOutcome) -> AckEnvelope:
         context = outcome.context
         # We answer as the party the 837 was addressed to (its ISA08), as the 999 does.
-        receiver_id = context.interchange_sender_id or context.submitter.identifier or "UNKNOWN"
-        sender_id = context.interchange_receiver_id or OUR_ID
-        numbers = self.control_numbers.for_receiver(
-            _receiver(context.interchange_sender_qualifier, receiver_id)
+        receiver_qualifier = _qualifier(context.interchange_sender_qualifier)
+        receiver_id = _identifier(
+            context.interchange_sender_id or context.submitter.identifier, "UNKNOWN"
         )
+        numbers = self.control_numbers.for_receiver(_receiver(receiver_qualifier, receiver_id))
         return AckEnvelope(
-            sender_qualifier=context.interchange_receiver_qualifier or OUR_QUALIFIER,
-            sender_id=sender_id[:15],
-            receiver_qualifier=context.interchange_sender_qualifier or "ZZ",
-            receiver_id=receiver_id[:15],
+            sender_qualifier=_qualifier(context.interchange_receiver_qualifier),
+            sender_id=_identifier(context.interchange_receiver_id, OUR_ID),
+            receiver_qualifier=receiver_qualifier,
+            receiver_id=receiver_id,
             interchange_control=numbers.next_interchange(),
             group_control=numbers.next_group(),
             created=self.now,
             usage_indicator="T" if context.usage_indicator == "T" else "P",
         )
+
+
+def _qualifier(value: str) -> str:
+    """An ISA05/ISA07 we can send: two letters or digits as received, else ZZ (mutual)."""
+    value = value.strip()
+    return value if len(value) == 2 and value.isascii() and value.isalnum() else "ZZ"
+
+
+def _identifier(value: str, fallback: str) -> str:
+    """An ISA06/ISA08 we can send: the received id when it is 2-15 plain characters."""
+    cleaned = echo(value.strip(), 15).strip()
+    return cleaned if len(cleaned) >= 2 and "?" not in cleaned else fallback
 
 
 def open_report_writers(

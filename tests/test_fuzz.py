@@ -30,20 +30,7 @@ import targets  # noqa: E402 - fuzz/ holds scripts, not a package
 REGRESSIONS = REPO / "fixtures" / "fuzz-regressions"
 FUZZ_SECONDS = int(os.environ.get("EDI_GUARD_FUZZ_SECONDS", "40"))
 
-OPEN = {
-    "crash-310b5d18fe68a389dbe12fcaec07509712e15b5b": (
-        "acks/ta1.write_ta1 (and acks/envelope.isa) copy ISA05-08 of the input into our ISA: a "
-        "non-ASCII byte raises UnicodeEncodeError in process() (lead)"
-    ),
-    "crash-27abd5ee05db018758ae27f953674748ceab077f": (
-        "acks/x999.write_999 copies GS01/GS06/GS08 and ST01-03 unescaped: a non-ASCII byte "
-        "raises UnicodeEncodeError (lead)"
-    ),
-    "crash-f1f5aba6cc900f0df5d6207c9aff626863b61331": (
-        "acks/x999.write_999 copies GS08 unescaped: a '~' in the input's GS08 ends AK1 early "
-        "(segment injection into the 999) (lead)"
-    ),
-}
+OPEN: dict[str, str] = {}
 
 
 def regression_cases() -> list[tuple[str, Path]]:

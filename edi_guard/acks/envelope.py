@@ -31,11 +31,18 @@ def segment(*elements: str) -> str:
     return ELEMENT.join(values) + TERMINATOR
 
 
+def echo(value: str, limit: int) -> str:
+    """A value copied from the input into what we write: printable ASCII only, none of our
+    delimiters (they would end the element or segment early), at most ``limit`` characters.
+    Anything else becomes '?', so a hostile value can neither crash the writer nor inject."""
+    return "".join(c if 32 <= ord(c) < 127 and c not in DELIMITERS else "?" for c in value[:limit])
+
+
 def isa(sender: Party, receiver: Party, control: int, now: datetime, usage: str) -> str:
     return segment(
         "ISA", "00", " " * 10, "00", " " * 10,
-        sender.qualifier[:2].ljust(2), sender.identifier[:15].ljust(15),
-        receiver.qualifier[:2].ljust(2), receiver.identifier[:15].ljust(15),
+        echo(sender.qualifier, 2).ljust(2), echo(sender.identifier, 15).ljust(15),
+        echo(receiver.qualifier, 2).ljust(2), echo(receiver.identifier, 15).ljust(15),
         now.strftime("%y%m%d"), now.strftime("%H%M"), REPETITION, "00501",
         f"{control:09d}", "0", usage if usage in ("P", "T") else "P", COMPONENT,
     )  # fmt: skip

@@ -43,4 +43,4 @@ def write_ta1(
 
 
 def _digits(value: str, length: int) -> bool:
-    return len(value) == length and value.isdigit()
+    return len(value) == length and value.isascii() and value.isdigit()

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from edi_guard.acks.envelope import Party, check_control_number, iea, isa, safe_value, segment
+from edi_guard.acks.envelope import (
+    Party,
+    check_control_number,
+    echo,
+    iea,
+    isa,
+    safe_value,
+    segment,
+)
 from edi_guard.validate.model import (
     IK3_CODES,
     IK4_CODES,
@@ -67,11 +75,14 @@ def _ik3_lines(verdict: SetVerdict) -> list[str]:
 
 
 def _group_lines(group: GroupVerdict) -> list[str]:
-    lines = [segment("AK1", group.functional_id, group.gs_control, group.version)]
+    lines = [
+        segment("AK1", echo(group.functional_id, 2), echo(group.gs_control, 9),
+                echo(group.version, 12))
+    ]  # fmt: skip
     for verdict in group.sets:
         lines.append(
-            segment("AK2", verdict.transaction_set_id, verdict.st_control.strip(),
-                    verdict.implementation_reference)
+            segment("AK2", echo(verdict.transaction_set_id, 3), echo(verdict.st_control.strip(), 9),
+                    echo(verdict.implementation_reference, 35))
         )  # fmt: skip
         lines += _ik3_lines(verdict)
         lines.append(segment("IK5", verdict.status, *verdict.ik5_codes))
