@@ -24,6 +24,7 @@ from edi_guard.gate import StructureGate
 from edi_guard.history import Hasher
 from edi_guard.history.memory import MemoryStore
 from edi_guard.history.store import HistoryStore, open_store
+from edi_guard.limits import DEFAULT_LIMITS, Limits
 from edi_guard.outcome import ClaimOutcome
 from edi_guard.outputs import open_report_writers
 from edi_guard.pipeline import CHUNK_SIZE, FileResult, FileRun, OutputPaths
@@ -50,6 +51,7 @@ def process(
     history: HistoryStore | None = None,
     control_numbers: ControlNumbers | StoreControlNumbers | SameForAll | None = None,
     force: bool = False,
+    limits: Limits | None = None,
     keep_claims: bool = False,
     on_claim: Callable[[ClaimOutcome], None] | None = None,
     now: datetime | None = None,
@@ -67,6 +69,7 @@ def process(
         if out_dir is None:
             raise EdiGuardError("process() needs out_dir or outputs")
         outputs = OutputPaths.in_directory(Path(out_dir), stem)
+    limits = limits or DEFAULT_LIMITS
     policy = policy or Policy.load(None)
     ptp = ptp or load_ptp(policy.ptp_table)
     # A library call without a store remembers nothing beyond this file (rules.md's
@@ -137,9 +140,10 @@ def process(
                 registry=REGISTRY,
                 gate=gate,
                 force=force,
+                max_claims=limits.max_claims_per_file,
             )
             stack.callback(run.dispose)
-            tokenizer = Tokenizer()
+            tokenizer = Tokenizer.from_limits(limits)
             messages: list[str] = []
             try:
                 while chunk := stream.read(CHUNK_SIZE):
@@ -151,8 +155,7 @@ def process(
                 # Keep hashing what is left so the report names the file that arrived.
                 while chunk := stream.read(CHUNK_SIZE):
                     digest.update(chunk)
-                messages.append(f"{display}: {error}")
-                run.fail(error)
+                run.fail(error)  # the validator records it: structure_messages names it
             summary = run.totals.summary()
             result = gate.result
             duplicates = frozenset(run.duplicate_positions)
@@ -233,6 +236,15 @@ def structure_messages(
                 f"TA1 {interchange.status} (note {interchange.ta1_note})"
             )
         for group in interchange.groups:
+            if group.status != "A" and group.errors:
+                messages.append(
+                    f"{display}: functional group {group.gs_control}: rejected "
+                    f"({len(group.errors)} errors)"
+                )
+                for error in group.errors[:limit]:
+                    messages.append(
+                        f"  segment {error.position} ({error.segment_id}): {error.message}"
+                    )
             for verdict in group.sets:
                 if verdict.status == "A":
                     continue

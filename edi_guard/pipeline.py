@@ -194,6 +194,7 @@ class FileRun:
         registry: tuple[Rule, ...],
         gate: StructureGate,
         force: bool = False,
+        max_claims: int | None = None,
     ) -> None:
         self.name = name
         self._corrected = CorrectedWriter(corrected)
@@ -215,6 +216,8 @@ class FileRun:
         self._interchange_open = False
         self._isa: Segment | None = None
         self._force = force
+        self._max_claims = max_claims
+        self._claims_seen = 0
         self._duplicate = False
         self._interchange_key: tuple[str, str] | None = None
         self.duplicate_positions: set[int] = set()
@@ -386,6 +389,15 @@ class FileRun:
     # Claims --------------------------------------------------------------------------
 
     def _on_claim(self, unit: ClaimUnit) -> None:
+        self._claims_seen += 1
+        if self._max_claims is not None and self._claims_seen > self._max_claims:
+            if self._claims_seen == self._max_claims + 1:
+                # Reading stops here; the caller answers the open interchange with a TA1.
+                raise X12SyntaxError(
+                    f"more than {self._max_claims} claims in one file (the claims per file "
+                    "limit); nothing after them was read"
+                )
+            return  # claims still in the assembler when reading stopped: never read
         context = self._set_context
         decision = self._decide(unit)
         segments = None if decision.rejected else decision.segments

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from edi_guard.errors import X12SyntaxError
+from edi_guard.limits import DEFAULT_LIMITS as DEFAULT_INPUT_LIMITS
 from edi_guard.validate.model import Limits, ValidationResult
 from edi_guard.validate.validator import StructureValidator
 from edi_guard.x12.tokenizer import Tokenizer
@@ -16,7 +17,8 @@ CHUNK = 1 << 20
 
 def validate_chunks(chunks: Iterable[bytes], *, limits: Limits | None = None) -> ValidationResult:
     validator = StructureValidator(limits=limits)
-    tokenizer = Tokenizer()
+    # The input caps (segment and element length) of edi_guard.limits, as `fix` applies them.
+    tokenizer = Tokenizer.from_limits(DEFAULT_INPUT_LIMITS)
     feed_many = validator.feed_many
     try:
         for chunk in chunks:

@@ -198,13 +198,6 @@ class Tokenizer:
                     offset=self._buffer_offset + start,
                 )
             return start
-        self._check_open_element(buffer, last + 1)
-        if len(buffer) - last - 1 > self._max_segment_bytes:
-            raise X12SyntaxError(
-                f"no segment terminator within {self._max_segment_bytes} bytes "
-                "(the segment length limit)",
-                offset=self._buffer_offset + last + 1,
-            )
         separator = delimiters.element
         limit = self._max_segment_bytes
         position = self._position
@@ -246,8 +239,24 @@ class Tokenizer:
             tail = buffer[offset - self._buffer_offset :].lstrip(WHITESPACE)
             if tail[:3] == b"ISA" and len(tail) > 3 and not tail[3:4].isalnum():
                 self._delimiters = None
+            else:
+                # The unterminated rest is checked only now, so that the whole segments
+                # before it are kept (and returned) when it breaks a limit.
+                self._position = position
+                self._check_unterminated(buffer, last + 1)
         self._position = position
         return offset - self._buffer_offset
+
+    def _check_unterminated(self, buffer: bytes, start: int) -> None:
+        """Refuse an unterminated rest that already breaks a limit (feed() returns the whole
+        segments read before it and raises at the next call)."""
+        self._check_open_element(buffer, start)
+        if len(buffer) - start > self._max_segment_bytes:
+            raise X12SyntaxError(
+                f"no segment terminator within {self._max_segment_bytes} bytes "
+                "(the segment length limit)",
+                offset=self._buffer_offset + start,
+            )
 
     def _check_open_element(self, buffer: bytes, start: int) -> None:
         """Refuse an unterminated segment whose last element already exceeds the cap."""
