@@ -2,8 +2,9 @@
 
 The vocabularies, fees, PTP table and policy defaults are data, not code (rules.md), so
 they live in a top-level ``schemas/`` directory beside the package (design card), reached
-through the link ``edi_guard/_schemas`` (a wheel holds the files there). A missing or unreadable file is an :class:`EdiGuardError` that names the
-file: a rule must never run on a silently empty vocabulary.
+through the link ``edi_guard/_schemas`` (a wheel holds the files there). A missing or
+unreadable file is an :class:`EdiGuardError` that names the file: a rule must never run on a
+silently empty vocabulary.
 
 JSON Schema errors are turned into messages that name the key path (``payers.12502.x``)
 and, where the schema knows them, the allowed keys or values.
