@@ -24,6 +24,7 @@ from x12_builders import CORPUS
 from edi_guard.api import process
 from edi_guard.errors import X12SyntaxError
 from edi_guard.history.store import HistoryStore
+from edi_guard.limits import Limits
 from edi_guard.policy import Policy
 from edi_guard.ptp import PtpTable
 from edi_guard.ptp import load as load_ptp
@@ -48,6 +49,12 @@ class Case:
     data: bytes | None = None
     generator: str | None = None
     size: int = 0
+
+    @property
+    def limits(self) -> Limits | None:
+        """The caps the entry is run under (``limits`` in its expected file), else None."""
+        caps = self.expected.get("limits")
+        return Limits(**caps) if caps else None
 
     @property
     def huge(self) -> bool:
@@ -266,6 +273,7 @@ def observe(
     ptp: PtpTable,
     history: HistoryStore | None = None,
     force: bool = False,
+    limits: Limits | None = None,
 ) -> Observed:
     stem = path.name.split(".")[0]
     result = process(
@@ -276,6 +284,7 @@ def observe(
         ptp=ptp,
         history=history,
         force=force,
+        limits=limits,
     )
     acks = read_999(out_dir / f"{stem}.999")
     report = json.loads((out_dir / f"{stem}.report.json").read_text())
