@@ -15,6 +15,7 @@ way pyx12's ``err_isa.add_error`` signature mismatch does.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -172,7 +173,7 @@ class StructureValidator:
         self._st_count = 0
         self._seg_count = 0
         self._hl_count = 0
-        self._hl_stack: list[int | None] = []
+        self._hl_stack: list[int] = []
         self._lx_count = 0
         self._position = 0
         self._finished = False
@@ -506,7 +507,7 @@ class StructureValidator:
             parent = int(hl02)
         except ValueError:
             return None
-        return parent if parent in self._hl_stack else None
+        return parent if _open_parent(self._hl_stack, parent) else None
 
     def _transition(self, node: int, segment: Segment, key: object) -> _Transition:
         """Compute and cache the transition of ``key`` from ``node``."""
@@ -936,7 +937,7 @@ class StructureValidator:
             hl02 = get(2)
             if hl02 != "":
                 parent = _int(hl02)
-                if parent not in self._hl_stack:
+                if not _open_parent(self._hl_stack, parent):
                     add(("seg", "HL2", "HL02 does not name an open parent HL"))
                 while self._hl_stack and parent != self._hl_stack[-1]:
                     self._hl_stack.pop()
@@ -1298,3 +1299,13 @@ def validate_segments(segments: object, *, limits: Limits | None = None) -> Vali
         validator.feed(segment)
     validator.close()
     return validator.result
+
+
+def _open_parent(stack: list[int], parent: int | None) -> bool:
+    """Whether ``parent`` is an open HL. The stack only ever grows by a number larger than
+    all it holds (HL01 counts up), so it is sorted: a binary search keeps a deep chain of
+    nested HLs linear overall instead of quadratic."""
+    if parent is None:
+        return False
+    index = bisect_left(stack, parent)
+    return index < len(stack) and stack[index] == parent
