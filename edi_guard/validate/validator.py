@@ -45,7 +45,9 @@ from edi_guard.x12.segment import Segment
 _SEG_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
 _SPECIAL = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "HL", "CLM", "LX"})
 ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
-SUPPORTED_VERSION_PREFIX = "005010X222"
+SUPPORTED_VERSION = "005010X222A1"
+"""HIPAA adopted 005010X222A1; 005010X222 (before the addenda) and 005010X222A2 (an erratum
+not adopted) are refused as unsupported versions (AK905 2, IK502 1), not read with A1's map."""
 _ISA_ELEMENT_NOTES = {
     1: "010", 2: "011", 3: "012", 4: "013", 5: "005", 6: "006", 7: "007", 8: "008", 9: "014",
     10: "015", 11: "016", 12: "017", 13: "018", 14: "019", 15: "020", 16: "027",
@@ -855,7 +857,7 @@ class StructureValidator:
             return elements[i] if i < len(elements) else ""
 
         fic, version = value(1), value(8)
-        supported = fic == "HC" and version.startswith(SUPPORTED_VERSION_PREFIX)
+        supported = fic == "HC" and version.strip() == SUPPORTED_VERSION
         self._group = _Group(
             control=value(6), fic=fic, version=version, first_position=segment.position,
             sender=value(2), receiver=value(3), supported=supported,
@@ -870,6 +872,15 @@ class StructureValidator:
         self._pop_reader_errors()
         if not supported:
             self._group.codes.append("2" if fic == "HC" else "1")
+            what = (
+                f"GS08 is not a valid code: this intake reads {SUPPORTED_VERSION} only"
+                if fic == "HC"
+                else "GS01 is not a valid code: this intake reads health care claims (HC) only"
+            )
+            self._group.errors.append(
+                StructureError(level="group", code="2" if fic == "HC" else "1", message=what,
+                               position=segment.position)
+            )  # fmt: skip
             return
         node = self.map.segs[self.map.gs]
         self._element_errors(node, segment, elements, segment.delimiters.component_str)
