@@ -216,6 +216,7 @@ class FileRun:
         self._interchange_open = False
         self._isa: Segment | None = None
         self._force = force
+        self._first_set_of_interchange = 1
         self._max_claims = max_claims
         self._claims_seen = 0
         self._duplicate = False
@@ -295,6 +296,7 @@ class FileRun:
             if self._interchange_open:
                 self._end_interchange(accepted=False)
             self._interchange_open = True
+            self._first_set_of_interchange = self._set_index + 1
             self._isa = isa = item.first
             key = (f"{isa.element(5).strip()}:{isa.element(6).strip()}", isa.element(13))
             if self._store.claim_interchange(*key, run_id=self._run_id, force=self._force):
@@ -363,7 +365,12 @@ class FileRun:
         if not duplicate:
             self._close_open_set()
         if accepted:
-            # Reservations of the interchange's accepted sets become sessions for good.
+            # Reservations of the interchange's accepted sets become sessions for good, one
+            # set at a time: a confirm reads what it commits, and an interchange may hold
+            # millions of claims (a set, at most a few thousand).
+            for set_index in range(self._first_set_of_interchange, self._set_index + 1):
+                if set_index not in self._rejected_sets:
+                    self._store.confirm(self._run_id, [set_index])
             self._store.confirm(self._run_id)
         else:
             self.totals.interchanges_rejected += 1
