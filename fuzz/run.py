@@ -102,7 +102,8 @@ def campaign(args: argparse.Namespace) -> int:
     if crashes or finished.returncode != 0:
         print(tail(output), file=sys.stderr)
         for path in crashes:
-            print(f"kept {path.relative_to(REPO)}", file=sys.stderr)
+            shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+            print(f"kept {shown}", file=sys.stderr)
     if args.record:
         record(target, elapsed, executed, len(crashes))
     return 0 if status == "ok" else 1
