@@ -66,11 +66,12 @@ class SegmentWriter:
             segment = handler(self, segment)
         self._set_segments += 1
         self.segments_written += 1
-        sink = self._sink
-        if segment.lead:
-            sink.write(segment.lead)
-        sink.write(segment.raw)
-        sink.write(segment.delimiters.terminator)
+        # One sink call per segment: the concatenation of a few dozen bytes is cheaper.
+        lead = segment.lead
+        if lead:
+            self._sink.write(lead + segment.raw + segment.delimiters.terminator)
+        else:
+            self._sink.write(segment.raw + segment.delimiters.terminator)
 
     def write_bytes(self, data: bytes) -> None:
         """Write bytes that belong to no segment (whitespace after the last IEA)."""
