@@ -34,6 +34,7 @@ import re
 import shutil
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -379,7 +380,11 @@ class Worker:
         except Exception as error:  # one bad file must not stop the batch
             # The type only: an unexpected exception's text may quote the input.
             message = f"internal error ({type(error).__name__}); see the log"
-            log.error("file_failed", file=name, error_type=type(error).__name__, exc_info=True)
+            # Where it broke, not what it said: no exception text (and no traceback, which
+            # carries it) reaches the log.
+            frames = traceback.extract_tb(error.__traceback__)
+            where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+            log.error("file_failed", file=name, error_type=type(error).__name__, where=where)
         return FileReport(
             index=job.index,
             source=job.source,
