@@ -32,7 +32,8 @@ from edi_guard.policy import Policy
 from edi_guard.ptp import PtpTable
 from edi_guard.ptp import load as load_ptp
 from edi_guard.rules import REGISTRY
-from edi_guard.validate import ValidationResult
+from edi_guard.validate import Limits as ValidatorLimits
+from edi_guard.validate import StructureValidator, ValidationResult
 from edi_guard.x12.tokenizer import Tokenizer
 
 log = structlog.get_logger("edi_guard")
@@ -129,7 +130,11 @@ def process(
                     on_claim(outcome)
 
             stack.callback(reports.close)
-            gate = StructureGate()
+            gate = StructureGate(
+                StructureValidator(
+                    limits=ValidatorLimits(max_segments_per_set=limits.max_segments_per_set)
+                )
+            )
             run = FileRun(
                 name=display,
                 corrected=files["837"].file,

@@ -27,6 +27,8 @@ class Limits:
     max_errors_per_set: int = 100
     max_findings_per_set: int = 100
     max_envelope_errors: int = 100
+    max_segments_per_set: int | None = None
+    """The segments-per-set cap of ``edi_guard.limits.Limits``: a longer set is rejected."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -994,6 +994,10 @@ class StructureValidator:
                 add(("st", "3", "SE02 does not match ST02"))
             if _int(get(1)) != self._seg_count + 1:
                 add(("st", "4", "SE01 does not match the number of segments"))
+            cap = self.limits.max_segments_per_set
+            if cap is not None and self._seg_count + 1 > cap:
+                add(("st", "5", f"the transaction set holds more than {cap} segments "
+                     "(the segments per set limit)"))  # fmt: skip
             if loops:
                 loops.pop()
 
