@@ -34,6 +34,7 @@ from edi_guard.ptp import load as load_ptp
 from edi_guard.rules import REGISTRY
 from edi_guard.validate import Limits as ValidatorLimits
 from edi_guard.validate import StructureValidator, ValidationResult
+from edi_guard.x12.segment import shown_tag
 from edi_guard.x12.tokenizer import Tokenizer
 
 log = structlog.get_logger("edi_guard")
@@ -247,9 +248,8 @@ def structure_messages(
                     f"({len(group.errors)} errors)"
                 )
                 for error in group.errors[:limit]:
-                    messages.append(
-                        f"  segment {error.position} ({error.segment_id}): {error.message}"
-                    )
+                    shown = shown_tag(error.segment_id)
+                    messages.append(f"  segment {error.position} ({shown}): {error.message}")
             for verdict in group.sets:
                 if verdict.status == "A":
                     continue
@@ -260,7 +260,6 @@ def structure_messages(
                 )
                 for error in verdict.errors[:limit]:
                     where = f", {error.element}" if error.element else ""
-                    messages.append(
-                        f"  segment {error.position} ({error.segment_id}{where}): {error.message}"
-                    )
+                    shown = shown_tag(error.segment_id)
+                    messages.append(f"  segment {error.position} ({shown}{where}): {error.message}")
     return messages

@@ -372,7 +372,7 @@ class Watcher:
         assert self.process is not None
         self.process.send_signal(signum)
 
-    def stop(self, timeout: float = 30) -> int:
+    def stop(self, timeout: float = 90) -> int:
         """SIGTERM and wait; the exit code."""
         assert self.process is not None
         if self.process.poll() is None:

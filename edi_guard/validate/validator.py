@@ -40,7 +40,7 @@ from edi_guard.validate.walker import _ENTER as _WALK_ENTER
 from edi_guard.validate.walker import _SEGMENT as _WALK_SEGMENT
 from edi_guard.validate.walker import Walker, WalkError
 from edi_guard.x12.delimiters import Delimiters
-from edi_guard.x12.segment import Segment
+from edi_guard.x12.segment import Segment, shown_tag
 
 _SEG_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
 _SPECIAL = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "HL", "CLM", "LX"})
@@ -628,7 +628,7 @@ class StructureValidator:
         # A segment inside a transaction set: the hot path.
         component = delimiters.component
         if len(raw.rstrip(separator + component)) == len(tag):
-            self._reader_errors.append(("seg", "8", f"segment {tag or '(no id)'} is empty"))
+            self._reader_errors.append(("seg", "8", f"segment {shown_tag(tag)} is empty"))
         valid_tag = self._valid_tags.get(tag)
         if valid_tag is None:
             valid_tag = self._valid_tags[tag] = _SEG_ID.match(tag) is not None
@@ -909,7 +909,7 @@ class StructureValidator:
         """pyx12 ``X12Base._parse_segment`` and ``X12Reader._parse_segment``."""
         add = self._reader_errors.append
         if all(not e.strip(component) for e in elements[1:]):
-            add(("seg", "8", f"segment {tag or '(no id)'} is empty"))
+            add(("seg", "8", f"segment {shown_tag(tag)} is empty"))
         if not _SEG_ID.match(tag):
             add(("seg", "1", "the segment identifier is not valid"))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from edi_guard.validate.compiler import CompiledMap, LoopNode, SegNode
-from edi_guard.x12.segment import Segment
+from edi_guard.x12.segment import Segment, shown_tag
 
 
 class WalkError(NamedTuple):
@@ -330,7 +330,7 @@ class Walker:
         orig = self.segs[start]
         return None, [
             WalkError(
-                "1", tag, orig.loop_id, f"segment {tag or '(empty)'} is not expected here", True
+                "1", tag, orig.loop_id, f"segment {shown_tag(tag)} is not expected here", True
             )
         ]
 

@@ -6,10 +6,22 @@ exactly as it came, whitespace and all. Edited segments are new objects made by 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from edi_guard.errors import EdiGuardError
 from edi_guard.x12.delimiters import Delimiters
+
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+
+
+def shown_tag(tag: str) -> str:
+    """A segment id fit for a message or a log: the id itself when it is one, else a
+    description. A garbled tag (a corrupted separator) can hold a whole segment's values,
+    patient data included."""
+    if _SEGMENT_ID.fullmatch(tag):
+        return tag
+    return "(no id)" if not tag else f"(an invalid id of {len(tag)} characters)"
 
 
 @lru_cache(maxsize=4096)
