@@ -74,6 +74,7 @@ def campaign(args: argparse.Namespace) -> int:
             sys.executable,
             str(HERE / f"fuzz_{target}.py"),
             f"-max_total_time={args.seconds}",
+            *([f"-runs={args.runs}"] if args.runs is not None else []),
             f"-timeout={args.timeout}",
             f"-rss_limit_mb={args.rss_mb}",
             f"-max_len={MAX_LEN[target]}",
@@ -145,6 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", required=True, choices=TARGETS)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="stop after this many inputs (with --seed: the same inputs on every machine)",
+    )
     parser.add_argument("--timeout", type=int, default=20, help="seconds one input may take")
     parser.add_argument("--rss-mb", type=int, default=1536, help="memory limit of the run")
     parser.add_argument("--seed", type=int, default=None, help="libFuzzer's random seed")

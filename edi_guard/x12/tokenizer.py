@@ -221,8 +221,8 @@ class Tokenizer:
                 return offset - self._buffer_offset
             if len(part) > limit:
                 raise X12SyntaxError(
-                    f"a segment longer than {limit} bytes (the segment length limit)",
-                    offset=offset + len(lead),
+                    f"no segment terminator within {limit} bytes (the segment length limit)",
+                    offset=offset,  # where the unterminated run starts, as when it is cut
                 )
             element_limit = self._max_element_bytes
             if element_limit is not None and len(part) > element_limit:
