@@ -95,6 +95,10 @@ class CorrectedWriter:
             return
         self._flush_ancestors()
         writer = self._writer
+        if segments is unit.segments:  # as received: most claims
+            writer.write_all(segments)
+            self.claims_written += 1
+            return
         kept = {segment.position for segment in segments}
         writer.write(segments[0])
         for original in unit.segments[1:]:
@@ -192,8 +196,7 @@ class CorrectedWriter:
                 self._write_block(held)
 
     def _write_block(self, held: _Held) -> None:
-        for segment in held.block.segments:
-            self._writer.write(segment)
+        self._writer.write_all(held.block.segments)
         held.written = True
 
     def _note_dropped_in_set(self, segment: Segment) -> None:

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Literal
 
 from edi_guard.assemble import ClaimUnit
 from edi_guard.errors import MappingError
-from edi_guard.model.claim import Claim
+from edi_guard.model.claim import Claim, PlainClaim
 from edi_guard.model.edits import apply_edits
-from edi_guard.model.mapping import map_claim
+from edi_guard.model.mapping import map_claim, screen_claim
+from edi_guard.rules import clm001_charge_total_mismatch, clm002_service_date_missing
 from edi_guard.rules.base import Finding, HistoryView, Outcome, Rule, RuleContext
 from edi_guard.x12.segment import Segment
 
@@ -63,15 +64,42 @@ class ClaimDecision:
     status: Status
     findings: tuple[Finding, ...]
     received: Claim | None
-    """The claim as received; None when it could not even be mapped."""
+    """The claim as received; None when it could not even be mapped, or was not mapped
+    because it passed the screen (then ``plain`` holds it)."""
     final: Claim | None
     """The claim after corrections (the received claim when nothing changed)."""
     segments: tuple[Segment, ...]
     crashed_rules: tuple[str, ...] = ()
+    plain: PlainClaim | None = None
+    """Set (and ``received`` None) when the claim passed the screen (``decide_plain``)."""
 
     @property
     def rejected(self) -> bool:
         return self.status == "rejected"
+
+
+SCREENED_RULES = frozenset({clm001_charge_total_mismatch.RULE, clm002_service_date_missing.RULE})
+"""The rules a claim without a TPI line meets, whose passing the screen guarantees."""
+
+
+def decide_plain(
+    unit: ClaimUnit, *, registry: Sequence[Rule], policy: Policy
+) -> ClaimDecision | None:
+    """Accept a claim no rule can change, without mapping it in full; None otherwise.
+
+    Most claims of a clearinghouse's traffic carry no TPI line: they meet only CLM001 and
+    CLM002 (rules.md, Terms). ``screen_claim`` reads just what those rules and the claim's
+    answer need and gives up (None) on anything else: a TPI line, a replacement or void, a
+    claim either rule would hold back, a value the mapping refuses. Such claims, and claims
+    under a registry or policy that runs other rules on them, go to ``evaluate``.
+    """
+    plain = screen_claim(unit)
+    if plain is None:
+        return None
+    rules = _enabled(registry, policy.for_payer(plain.payer.identifier), tpi=False)
+    if not SCREENED_RULES.issuperset(rules):
+        return None
+    return ClaimDecision(unit.position, "accepted", (), None, None, unit.segments, plain=plain)
 
 
 def evaluate(

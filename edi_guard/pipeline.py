@@ -23,13 +23,14 @@ import structlog
 from edi_guard.assemble import Assembler, Block, BlockKind, ClaimUnit, Item
 from edi_guard.claim_outcomes import claim_outcome, set_context, structure_rejected
 from edi_guard.corrected import CorrectedWriter
-from edi_guard.engine import ClaimDecision, evaluate
+from edi_guard.engine import ClaimDecision, decide_plain, evaluate
 from edi_guard.errors import EdiGuardError, X12SyntaxError
 from edi_guard.gate import StructureGate
 from edi_guard.history.store import HistoryStore, needs_history, reservation_for
 from edi_guard.model.claim import Claim
 from edi_guard.model.mapping import map_claim
 from edi_guard.outcome import ClaimOutcome, SetContext, Summary
+from edi_guard.plain_outcome import plain_outcome
 from edi_guard.policy import Policy
 from edi_guard.ptp import PtpTable
 from edi_guard.rules.base import HistoryView, Outcome, Rule
@@ -409,7 +410,11 @@ class FileRun:
         decision = self._decide(unit)
         segments = None if decision.rejected else decision.segments
         self._corrected.claim(unit, segments)
-        outcome = claim_outcome(unit, decision, context)
+        outcome = (
+            plain_outcome(unit, decision.plain, context)
+            if decision.plain is not None
+            else claim_outcome(unit, decision, context)
+        )
         self._set_context = outcome.context  # reused while the billing provider stays
         if decision.crashed_rules:
             self.crashed_rules.extend(decision.crashed_rules)
@@ -434,6 +439,9 @@ class FileRun:
         The reservation written under the lock is the record of the claim's sessions; it
         becomes final at the interchange's verdict (``_end_interchange``).
         """
+        plain = decide_plain(unit, registry=self._registry, policy=self._policy)
+        if plain is not None:
+            return plain
         try:
             claim = map_claim(unit)
         except EdiGuardError:

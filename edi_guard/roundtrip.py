@@ -10,7 +10,7 @@ from pathlib import Path
 
 from edi_guard.assemble import Assembler, Block, BlockKind, ClaimUnit, Item
 from edi_guard.corrected import CorrectedWriter
-from edi_guard.engine import evaluate
+from edi_guard.engine import decide_plain, evaluate
 from edi_guard.pipeline import CHUNK_SIZE
 from edi_guard.policy import Policy
 
@@ -18,9 +18,10 @@ from edi_guard.policy import Policy
 def roundtrip(source: Path, destination: Path, *, edit: bool = False) -> int:
     """Read, assemble and write a file again: the streaming core without validation.
 
-    With ``edit``, each claim also goes through the engine (mapping and every rule, an
-    in-memory history) and the corrected claims are written as ``fix`` writes them. Used by
-    the benchmark to price each layer; returns the number of claims.
+    With ``edit``, each claim also goes through the engine as ``fix`` runs it (the screen,
+    then mapping and every rule for the claims it leaves, an in-memory history) and the
+    corrected claims are written as ``fix`` writes them. Used by the benchmark to price each
+    layer; returns the number of claims.
     """
     from edi_guard.history import Hasher
     from edi_guard.history.memory import MemoryStore
@@ -45,10 +46,9 @@ def roundtrip(source: Path, destination: Path, *, edit: bool = False) -> int:
             if isinstance(item, ClaimUnit):
                 claims += 1
                 if not edit:
-                    for segment in item.segments:
-                        plain.write(segment)
+                    plain.write_all(item.segments)
                     return
-                decision = evaluate(
+                decision = decide_plain(item, registry=REGISTRY, policy=policy) or evaluate(
                     item,
                     registry=REGISTRY,
                     policy=policy,
@@ -59,8 +59,7 @@ def roundtrip(source: Path, destination: Path, *, edit: bool = False) -> int:
                 corrected.claim(item, None if decision.rejected else decision.segments)
                 return
             if not edit:
-                for segment in item.segments:
-                    plain.write(segment)
+                plain.write_all(item.segments)
                 return
             _drive_corrected(corrected, item)
 

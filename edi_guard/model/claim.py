@@ -151,3 +151,30 @@ class Claim:
     @property
     def line_charge_total(self) -> Decimal:
         return sum((line.charge for line in self.lines), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class PlainClaim:
+    """A claim read only as far as its answer needs, for claims that no rule can change.
+
+    The mapping's screen (``edi_guard.model.mapping.screen_claim``) gives one for a claim
+    without a TPI line that is neither a replacement nor a void, balances (CLM02 = sum of
+    SV102), dates every line, and carries no value the full mapping would refuse: such a
+    claim meets only CLM001 and CLM002, and passes both, so it goes out as received.
+    """
+
+    claim_id: str
+    """CLM01. Patient data: never log it."""
+    total_charge: Decimal
+    place_of_service: str
+    payer: Party
+    patient: Party
+    """2010CA when present, else the subscriber."""
+    subscriber_identifier: str
+    billing_provider: Party
+    clearinghouse_trace: str
+    first_service_date: date | None
+    last_service_date: date | None
+
+    def __repr__(self) -> str:
+        return "<PlainClaim>"

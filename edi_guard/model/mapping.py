@@ -3,30 +3,46 @@
 It turns a ``ClaimUnit`` (segments) into a ``Claim`` (values). A value that cannot be read
 (a charge that is not a number, a date that is not a date) raises MappingError naming the
 segment position and the element reference, never the value.
+
+Every claim of a file passes through here, so the loops read each segment's element tuple
+once and keep to local names; the parties above the claim (billing provider, subscriber,
+patient) are mapped once per block and reused by the claims under it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Generic, TypeVar
 
-from edi_guard.assemble import Block, ClaimUnit
+from edi_guard.assemble import Block, ClaimUnit, Context
 from edi_guard.errors import MappingError
 from edi_guard.model.claim import (
     Claim,
     DrugIdentification,
     Note,
     Party,
+    PlainClaim,
     Procedure,
     ServiceLine,
 )
 from edi_guard.x12.segment import Segment
 
 DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
+TPI_PROCEDURES = frozenset({"20552", "20553"})
+"""SV101-2 of a TPI line (rules.md, Terms)."""
+HISTORY_FREQUENCIES = frozenset({"7", "8"})
+"""CLM05-3 replacement and void: their claims change the session history."""
+
+T = TypeVar("T")
 
 
 def to_decimal(segment: Segment, reference: str, *, required: bool = True) -> Decimal | None:
-    value = segment.get(reference)
+    return _amount(segment.get(reference), segment, reference, required=required)
+
+
+def _amount(value: str, segment: Segment, reference: str, *, required: bool) -> Decimal | None:
     if not value:
         if required:
             raise MappingError(
@@ -46,26 +62,44 @@ def to_decimal(segment: Segment, reference: str, *, required: bool = True) -> De
     return number
 
 
+def _first_component(value: str, separator: str) -> str:
+    """What ``Segment.get`` gives for a reference without a component."""
+    return value.split(separator, 1)[0] if separator in value else value
+
+
+_DATES: dict[str, date] = {}
+"""CCYYMMDD text -> date: a file's service and birth dates repeat (bounded, see to_date)."""
+
+
 def to_date(segment: Segment, reference: str, value: str) -> date:
+    known = _DATES.get(value)
+    if known is not None:
+        return known
     if len(value) != 8 or not value.isdigit():
         raise MappingError(
             "expected a CCYYMMDD date", position=segment.position, reference=reference
         )
     try:
-        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        parsed = date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
         raise MappingError(
             "expected a calendar date", position=segment.position, reference=reference
         ) from None
+    if len(_DATES) >= 65_536:
+        _DATES.clear()
+    _DATES[value] = parsed
+    return parsed
 
 
 def party(segment: Segment) -> Party:
+    elements = segment.elements
+    count = len(elements)
     return Party(
-        entity=segment.element(1),
-        last_name=segment.element(3),
-        first_name=segment.element(4),
-        id_qualifier=segment.element(8),
-        identifier=segment.element(9),
+        entity=elements[1] if count > 1 else "",
+        last_name=elements[3] if count > 3 else "",
+        first_name=elements[4] if count > 4 else "",
+        id_qualifier=elements[8] if count > 8 else "",
+        identifier=elements[9] if count > 9 else "",
     )
 
 
@@ -104,6 +138,18 @@ def _service_dates(segment: Segment) -> tuple[date, date | None]:
 class _LineBuilder:
     """Collects the segments of one 2400 line."""
 
+    __slots__ = (
+        "control",
+        "ctp",
+        "date_position",
+        "dates",
+        "lin",
+        "lx",
+        "notes",
+        "positions",
+        "sv1",
+    )
+
     def __init__(self, lx: Segment) -> None:
         self.lx = lx
         self.sv1: Segment | None = None
@@ -118,17 +164,21 @@ class _LineBuilder:
     def add(self, segment: Segment) -> None:
         self.positions.append(segment.position)
         tag = segment.tag
-        if tag == "SV1" and self.sv1 is None:
-            self.sv1 = segment
-        elif tag == "DTP" and segment.element(1) == "472" and self.dates is None:
-            self.dates = _service_dates(segment)
-            self.date_position = segment.position
+        if tag == "SV1":
+            if self.sv1 is None:
+                self.sv1 = segment
+        elif tag == "DTP":
+            if self.dates is None and segment.element(1) == "472":
+                self.dates = _service_dates(segment)
+                self.date_position = segment.position
         elif tag == "NTE":
             self.notes.append(Note(segment.element(1), segment.element(2), segment.position))
-        elif tag == "REF" and segment.element(1) == "6R":
-            self.control = segment.element(2)
-        elif tag == "LIN" and self.lin is None:
-            self.lin = segment
+        elif tag == "REF":
+            if segment.element(1) == "6R":
+                self.control = segment.element(2)
+        elif tag == "LIN":
+            if self.lin is None:
+                self.lin = segment
         elif tag == "CTP" and self.ctp is None:
             self.ctp = segment
 
@@ -136,19 +186,39 @@ class _LineBuilder:
         sv1 = self.sv1
         if sv1 is None:
             return None  # a line that is not professional (SV1 missing): the validator's case
-        composite = sv1.components(1)
-        composite += [""] * (7 - len(composite))
+        elements = sv1.elements
+        count = len(elements)
+        separator = sv1.delimiters.component_str
+        composite = elements[1].split(separator) if count > 1 else [""]
+        if len(composite) < 7:
+            composite += [""] * (7 - len(composite))
+        modifiers = composite[2:6]
         procedure = Procedure(
             qualifier=composite[0],
             code=composite[1],
-            modifiers=tuple(modifier for modifier in composite[2:6] if modifier),
+            modifiers=tuple(modifier for modifier in modifiers if modifier),
             description=composite[6],
         )
-        pointers = tuple(
-            int(pointer) for pointer in sv1.components(7) if pointer.isascii() and pointer.isdigit()
+        pointers: tuple[int, ...] = ()
+        if count > 7 and elements[7]:
+            pointers = tuple(
+                int(pointer)
+                for pointer in elements[7].split(separator)
+                if pointer.isascii() and pointer.isdigit()
+            )
+        charge = _amount(
+            _first_component(elements[2], separator) if count > 2 else "",
+            sv1,
+            "SV102",
+            required=True,
         )
-        charge = to_decimal(sv1, "SV102")
         assert charge is not None
+        units = _amount(
+            _first_component(elements[4], separator) if count > 4 else "",
+            sv1,
+            "SV104",
+            required=False,
+        )
         start, end = self.dates if self.dates else (None, None)
         if start is not None and end is not None and end < start:
             raise MappingError(
@@ -160,15 +230,15 @@ class _LineBuilder:
             line_number=self.lx.element(1),
             procedure=procedure,
             charge=charge,
-            unit_basis=sv1.element(3),
-            units=to_decimal(sv1, "SV104", required=False),
-            place_of_service=sv1.element(5),
+            unit_basis=elements[3] if count > 3 else "",
+            units=units,
+            place_of_service=elements[5] if count > 5 else "",
             diagnosis_pointers=pointers,
             service_date=start,
             service_date_end=end,
             notes=tuple(self.notes),
             line_control_number=self.control,
-            drug=self._drug(),
+            drug=self._drug() if self.lin is not None else None,
             lx_position=self.lx.position,
             sv1_position=sv1.position,
             positions=tuple(self.positions),
@@ -188,6 +258,76 @@ class _LineBuilder:
         )
 
 
+class _LastBlock(Generic[T]):
+    """What was mapped from the last block of one kind, by the block's identity.
+
+    Claims follow their blocks in file order, so remembering the last billing provider,
+    subscriber and patient block serves every claim under it. Blocks are immutable; one
+    (block, value) pair is swapped in whole, so concurrent readers see a consistent pair.
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: tuple[Block, T] | None = None
+
+    def get(self, block: Block, compute: Callable[[Block], T]) -> T:
+        last = self._last
+        if last is not None and last[0] is block:
+            return last[1]
+        value = compute(block)
+        self._last = (block, value)
+        return value
+
+
+def _billing_party(block: Block) -> Party:
+    billing = _find(block, "NM1", "85")
+    return party(billing) if billing else Party("85", "")
+
+
+def _subscriber_parts(block: Block) -> tuple[Party, date | None, Party, str]:
+    """(subscriber, birth date, payer, SBR09) of a 2000B block."""
+    sbr = _find(block, "SBR")
+    subscriber = _find(block, "NM1", "IL")
+    payer = _find(block, "NM1", "PR")
+    return (
+        party(subscriber) if subscriber else Party("IL", ""),
+        _birth_date_after(block, "IL"),
+        party(payer) if payer else Party("PR", ""),
+        sbr.element(9) if sbr else "",
+    )
+
+
+def _patient_parts(block: Block) -> tuple[Party | None, date | None]:
+    patient = _find(block, "NM1", "QC")
+    return party(patient) if patient else None, _birth_date_after(block, "QC")
+
+
+_BILLING: _LastBlock[Party] = _LastBlock()
+_SUBSCRIBER: _LastBlock[tuple[Party, date | None, Party, str]] = _LastBlock()
+_PATIENT: _LastBlock[tuple[Party | None, date | None]] = _LastBlock()
+_NO_SUBSCRIBER = (Party("IL", ""), None, Party("PR", ""), "")
+_NO_PATIENT = (None, None)
+_NO_BILLING = Party("85", "")
+
+
+def _context_parties(
+    context: Context,
+) -> tuple[tuple[Party, date | None, Party, str], tuple[Party | None, date | None], Party]:
+    """(subscriber, birth date, payer, SBR09), (patient, birth date), billing provider."""
+    return (
+        _SUBSCRIBER.get(context.subscriber, _subscriber_parts)
+        if context.subscriber is not None
+        else _NO_SUBSCRIBER,
+        _PATIENT.get(context.patient, _patient_parts)
+        if context.patient is not None
+        else _NO_PATIENT,
+        _BILLING.get(context.billing_provider, _billing_party)
+        if context.billing_provider is not None
+        else _NO_BILLING,
+    )
+
+
 def map_claim(unit: ClaimUnit) -> Claim:
     """The typed claim of a claim unit. Raises MappingError on unreadable values."""
     clm = unit.first
@@ -198,7 +338,9 @@ def map_claim(unit: ClaimUnit) -> Claim:
     payer_claim_control = ""
     trace = ""
     in_other_subscriber = False
-    for segment in unit.segments[1:]:
+    segments = unit.segments
+    for index in range(1, len(segments)):
+        segment = segments[index]
         tag = segment.tag
         if tag == "LX":
             builders.append(_LineBuilder(segment))
@@ -211,45 +353,50 @@ def map_claim(unit: ClaimUnit) -> Claim:
         if in_other_subscriber:
             continue
         if tag == "HI":
-            for index in range(1, len(segment) + 1):
-                parts = segment.components(index)
+            separator = segment.delimiters.component_str
+            for value in segment.elements[1:]:
+                parts = value.split(separator, 2)
                 if len(parts) >= 2 and parts[0] in DIAGNOSIS_QUALIFIERS and parts[1]:
                     diagnoses.append(parts[1])
         elif tag == "NTE":
             notes.append(Note(segment.element(1), segment.element(2), segment.position))
-        elif tag == "REF" and segment.element(1) == "F8":
-            payer_claim_control = segment.element(2)
-        elif tag == "REF" and segment.element(1) == "D9":
-            trace = segment.element(2)
+        elif tag == "REF":
+            qualifier = segment.element(1)
+            if qualifier == "F8":
+                payer_claim_control = segment.element(2)
+            elif qualifier == "D9":
+                trace = segment.element(2)
         elif tag == "PWK":
             paperwork.append(segment.element(1))
     lines = tuple(line for builder in builders if (line := builder.build()) is not None)
     context = unit.context
-    subscriber_block = context.subscriber
-    patient_block = context.patient
-    sbr = _find(subscriber_block, "SBR")
-    subscriber = _find(subscriber_block, "NM1", "IL")
-    payer = _find(subscriber_block, "NM1", "PR")
-    patient = _find(patient_block, "NM1", "QC")
-    billing = _find(context.billing_provider, "NM1", "85")
+    subscriber_parts, patient_parts, billing = _context_parties(context)
+    subscriber, subscriber_birth_date, payer, filing_indicator = subscriber_parts
+    patient, patient_birth_date = patient_parts
     st = context.header.first if context.header else None
-    total = to_decimal(clm, "CLM02")
+    separator = clm.delimiters.component_str
+    elements = clm.elements
+    count = len(elements)
+    total = _amount(
+        _first_component(elements[2], separator) if count > 2 else "", clm, "CLM02", required=True
+    )
     assert total is not None
+    facility = elements[5].split(separator) if count > 5 else []
     return Claim(
-        claim_id=clm.element(1),
+        claim_id=elements[1] if count > 1 else "",
         total_charge=total,
-        place_of_service=clm.get("CLM05-1"),
-        frequency_code=clm.get("CLM05-3"),
+        place_of_service=facility[0] if facility else "",
+        frequency_code=facility[2] if len(facility) > 2 else "",
         diagnoses=tuple(diagnoses),
         notes=tuple(notes),
         lines=lines,
-        subscriber=party(subscriber) if subscriber else Party("IL", ""),
-        subscriber_birth_date=_birth_date_after(subscriber_block, "IL"),
-        patient=party(patient) if patient else None,
-        patient_birth_date=_birth_date_after(patient_block, "QC"),
-        payer=party(payer) if payer else Party("PR", ""),
-        billing_provider=party(billing) if billing else Party("85", ""),
-        claim_filing_indicator=sbr.element(9) if sbr else "",
+        subscriber=subscriber,
+        subscriber_birth_date=subscriber_birth_date,
+        patient=patient,
+        patient_birth_date=patient_birth_date,
+        payer=payer,
+        billing_provider=billing,
+        claim_filing_indicator=filing_indicator,
         st_control=st.element(2) if st else "",
         payer_claim_control=payer_claim_control,
         clearinghouse_trace=trace,
@@ -257,3 +404,115 @@ def map_claim(unit: ClaimUnit) -> Claim:
         position=unit.position,
         paperwork=tuple(paperwork),
     )
+
+
+def screen_claim(unit: ClaimUnit) -> PlainClaim | None:
+    """The claim as a ``PlainClaim`` when no rule can change or hold it back, else None.
+
+    None means "map it in full and run the rules": the claim has a TPI line, is a
+    replacement or a void, is out of balance (CLM001), has a line without DTP*472 (CLM002) or
+    without SV1, or holds a value ``map_claim`` refuses (it then names it). The screen reads
+    the values ``map_claim`` reads, with the same functions, so it never passes a claim the
+    full mapping would refuse; tests check the two agree over every fixture and corpus file.
+    """
+    try:
+        return _screen(unit)
+    except MappingError:
+        return None
+
+
+def _screen(unit: ClaimUnit) -> PlainClaim | None:
+    clm = unit.first
+    separator = clm.delimiters.component_str
+    elements = clm.elements
+    count = len(elements)
+    facility = elements[5].split(separator) if count > 5 else []
+    if len(facility) > 2 and facility[2] in HISTORY_FREQUENCIES:
+        return None
+    total = _amount(
+        _first_component(elements[2], separator) if count > 2 else "", clm, "CLM02", required=True
+    )
+    line_total = Decimal(0)
+    first_day: date | None = None
+    last_day: date | None = None
+    trace = ""
+    in_line = in_other_subscriber = False
+    has_sv1 = dated = has_lin = False
+    ctp: Segment | None = None
+    segments = unit.segments
+    for index in range(1, len(segments)):
+        segment = segments[index]
+        tag = segment.tag
+        if tag == "LX":
+            if in_line and not _line_done(has_sv1, dated, has_lin, ctp):
+                return None
+            in_line, has_sv1, dated, has_lin, ctp = True, False, False, False, None
+        elif in_line:
+            if tag == "SV1":
+                if has_sv1:
+                    continue
+                has_sv1 = True
+                line = segment.elements
+                size = len(line)
+                composite = line[1].split(separator, 2) if size > 1 else [""]
+                if len(composite) > 1 and composite[1] in TPI_PROCEDURES:
+                    return None
+                charge = _amount(
+                    _first_component(line[2], separator) if size > 2 else "",
+                    segment,
+                    "SV102",
+                    required=True,
+                )
+                assert charge is not None
+                line_total += charge
+                _amount(
+                    _first_component(line[4], separator) if size > 4 else "",
+                    segment,
+                    "SV104",
+                    required=False,
+                )
+            elif tag == "DTP":
+                if not dated and segment.element(1) == "472":
+                    start, end = _service_dates(segment)
+                    if end is not None and end < start:
+                        return None
+                    dated = True
+                    last = end or start
+                    first_day = start if first_day is None or start < first_day else first_day
+                    last_day = last if last_day is None or last > last_day else last_day
+            elif tag == "LIN":
+                has_lin = True
+            elif tag == "CTP" and ctp is None:
+                ctp = segment
+        else:
+            if tag == "SBR":
+                in_other_subscriber = True  # 2320: other payers' data is not this claim's
+            elif not in_other_subscriber and tag == "REF" and segment.element(1) == "D9":
+                trace = segment.element(2)
+    if in_line and not _line_done(has_sv1, dated, has_lin, ctp):
+        return None
+    if total != line_total:
+        return None
+    (subscriber, _, payer, _), (patient, _), billing = _context_parties(unit.context)
+    assert total is not None
+    return PlainClaim(
+        claim_id=elements[1] if count > 1 else "",
+        total_charge=total,
+        place_of_service=facility[0] if facility else "",
+        payer=payer,
+        patient=patient or subscriber,
+        subscriber_identifier=subscriber.identifier,
+        billing_provider=billing,
+        clearinghouse_trace=trace,
+        first_service_date=first_day,
+        last_service_date=last_day,
+    )
+
+
+def _line_done(has_sv1: bool, dated: bool, has_lin: bool, ctp: Segment | None) -> bool:
+    """Whether a finished line passes the screen: professional, dated, a readable quantity."""
+    if not (has_sv1 and dated):
+        return False
+    if has_lin and ctp is not None:
+        to_decimal(ctp, "CTP04", required=False)
+    return True

@@ -9,6 +9,7 @@ its counts (SE01, GE01, IEA01) are recomputed and HL01/HL02 and LX01 renumbered.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import BinaryIO
 
 from edi_guard.x12.segment import Segment
@@ -60,18 +61,24 @@ class SegmentWriter:
         self._set_changed = True
 
     def write(self, segment: Segment) -> None:
-        tag = segment.tag
-        handler = _HANDLERS.get(tag)
-        if handler is not None:
-            segment = handler(self, segment)
-        self._set_segments += 1
-        self.segments_written += 1
-        # One sink call per segment: the concatenation of a few dozen bytes is cheaper.
-        lead = segment.lead
-        if lead:
-            self._sink.write(lead + segment.raw + segment.delimiters.terminator)
-        else:
-            self._sink.write(segment.raw + segment.delimiters.terminator)
+        self.write_all((segment,))
+
+    def write_all(self, segments: Iterable[Segment]) -> None:
+        """Write segments in order, renumbering and recounting as needed. One sink call per
+        segment: the concatenation of a few dozen bytes is cheaper."""
+        handlers = _HANDLERS
+        sink_write = self._sink.write
+        for segment in segments:
+            handler = handlers.get(segment.tag)
+            if handler is not None:
+                segment = handler(self, segment)
+            self._set_segments += 1
+            self.segments_written += 1
+            lead = segment.lead
+            if lead:
+                sink_write(lead + segment.raw + segment.delimiters.terminator)
+            else:
+                sink_write(segment.raw + segment.delimiters.terminator)
 
     def write_bytes(self, data: bytes) -> None:
         """Write bytes that belong to no segment (whitespace after the last IEA)."""
