@@ -35,14 +35,27 @@ TPI_RULE_PREFIX = "TPI"
 def _enabled(registry: Sequence[Rule], policy: Policy, *, tpi: bool) -> Sequence[Rule]:
     """The rules to run, in registry order. The TPI rules concern claims with a TPI line
     (rules.md, Terms): a claim without one meets only the claim-integrity rules."""
+    return _chosen(registry, policy, tpi=tpi)[0]
+
+
+def _screenable(registry: Sequence[Rule], policy: Policy) -> bool:
+    """Whether the rules a claim without a TPI line meets are only those the screen vouches
+    for (SCREENED_RULES), so that a claim the screen passes needs no rule run."""
+    return _chosen(registry, policy, tpi=False)[1]
+
+
+def _chosen(
+    registry: Sequence[Rule], policy: Policy, *, tpi: bool
+) -> tuple[tuple[Rule, ...], bool]:
     cache_key = (id(registry), id(policy), tpi)
     chosen = _ENABLED.get(cache_key)
     if chosen is None:
-        chosen = tuple(
+        rules = tuple(
             rule
             for rule in registry
             if policy.rule_enabled(rule.code) and (tpi or not rule.code.startswith(TPI_RULE_PREFIX))
         )
+        chosen = (rules, SCREENED_RULES.issuperset(rules))
         if len(_ENABLED) > 256:
             _ENABLED.clear()
             _KEEP_ALIVE.clear()
@@ -52,8 +65,10 @@ def _enabled(registry: Sequence[Rule], policy: Policy, *, tpi: bool) -> Sequence
     return chosen
 
 
-_ENABLED: dict[tuple[int, int, bool], tuple[Rule, ...]] = {}
+_ENABLED: dict[tuple[int, int, bool], tuple[tuple[Rule, ...], bool]] = {}
 _KEEP_ALIVE: dict[tuple[int, int, bool], tuple[object, object]] = {}
+SCREENED_RULES = frozenset({clm001_charge_total_mismatch.RULE, clm002_service_date_missing.RULE})
+"""The rules a claim without a TPI line meets, whose passing the screen guarantees."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +93,6 @@ class ClaimDecision:
         return self.status == "rejected"
 
 
-SCREENED_RULES = frozenset({clm001_charge_total_mismatch.RULE, clm002_service_date_missing.RULE})
-"""The rules a claim without a TPI line meets, whose passing the screen guarantees."""
-
-
 def decide_plain(
     unit: ClaimUnit, *, registry: Sequence[Rule], policy: Policy
 ) -> ClaimDecision | None:
@@ -96,8 +107,7 @@ def decide_plain(
     plain = screen_claim(unit)
     if plain is None:
         return None
-    rules = _enabled(registry, policy.for_payer(plain.payer.identifier), tpi=False)
-    if not SCREENED_RULES.issuperset(rules):
+    if not _screenable(registry, policy.for_payer(plain.payer.identifier)):
         return None
     return ClaimDecision(unit.position, "accepted", (), None, None, unit.segments, plain=plain)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +176,7 @@ class MuscleVocabulary:
     _memo: dict[str, tuple[frozenset[tuple[str, Side | None]], frozenset[str]]] = field(
         init=False, repr=False, compare=False
     )
+    _count_memo: dict[tuple[str, ...], MuscleCount] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         phrases: dict[tuple[str, ...], str] = {}
@@ -202,6 +203,7 @@ class MuscleVocabulary:
         object.__setattr__(self, "_members", {g: frozenset(m) for g, m in members.items()})
         object.__setattr__(self, "_glued", frozenset(self.sides) | self.filler_words)
         object.__setattr__(self, "_memo", {})
+        object.__setattr__(self, "_count_memo", {})
 
     def count(self, texts: Iterable[str]) -> MuscleCount:
         """Count distinct (muscle, side) pairs over all ``texts`` (NTE02s, SV101-7...).
@@ -225,13 +227,21 @@ class MuscleVocabulary:
         Negation ("no injection to the SCM") and counts in words ("3 muscles") are not read:
         rules.md counts the muscles a note names.
         """
-        found: set[tuple[str, Side | None]] = set()
-        regions: set[str] = set()
-        for text in texts:
-            muscles, named_regions = self._read(text)
-            found.update(muscles)
-            regions.update(named_regions)
-        return MuscleCount(self._subsume(found), frozenset(regions))
+        key = tuple(texts)
+        memo = self._count_memo
+        counted = memo.get(key)
+        if counted is None:
+            found: set[tuple[str, Side | None]] = set()
+            regions: set[str] = set()
+            for text in key:
+                muscles, named_regions = self._read(text)
+                found.update(muscles)
+                regions.update(named_regions)
+            counted = MuscleCount(self._subsume(found), frozenset(regions))
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[key] = counted
+        return counted
 
     def _read(self, text: str) -> tuple[frozenset[tuple[str, Side | None]], frozenset[str]]:
         """What one note names, memoised: billing systems send the same note templates over
@@ -392,6 +402,7 @@ class DrugVocabulary:
     _generic: _PhraseIndex = field(init=False, repr=False, compare=False)
     _anesthetics: _PhraseIndex = field(init=False, repr=False, compare=False)
     _billable_codes: frozenset[str] = field(init=False, repr=False, compare=False)
+    _memo: dict[tuple[str, bool], frozenset[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         named = {_phrase_key(w): drug.name for drug in self.drugs for w in drug.words}
@@ -400,17 +411,26 @@ class DrugVocabulary:
         object.__setattr__(self, "_anesthetics", _PhraseIndex(_word_map(self.local_anesthetics)))
         codes = frozenset(code for drug in self.drugs for code in drug.hcpcs)
         object.__setattr__(self, "_billable_codes", codes)
+        object.__setattr__(self, "_memo", {})
 
     def mentioned(self, texts: Iterable[str], *, include_generic: bool = False) -> frozenset[str]:
         """Separately billable drugs named in ``texts`` (canonical names, e.g. "ketorolac
         tromethamine"); never local anesthetics, which are bundled. Class words ("steroid")
         only with ``include_generic``, as "corticosteroid (unnamed)" and the like."""
         names: set[str] = set()
+        memo = self._memo
         for text in texts:
-            words = _phrase_key(text)
-            names.update(name for name, _, _ in self._named.find_all(words))
-            if include_generic:
-                names.update(name for name, _, _ in self._generic.find_all(words))
+            key = (text, include_generic)
+            known = memo.get(key)
+            if known is None:
+                words = _phrase_key(text)
+                known = frozenset(name for name, _, _ in self._named.find_all(words))
+                if include_generic:
+                    known |= frozenset(name for name, _, _ in self._generic.find_all(words))
+                if len(memo) >= _MEMO_SIZE:
+                    memo.clear()
+                memo[key] = known  # notes repeat: billing systems send the same templates
+            names.update(known)
         return frozenset(names)
 
     def anesthetics_mentioned(self, texts: Iterable[str]) -> frozenset[str]:
@@ -660,6 +680,7 @@ def is_advance_notice_modifier(modifier: str) -> bool:
     return _code(modifier) in load_codes().advance_notice_modifiers
 
 
+@lru_cache(maxsize=16_384)
 def diagnosis_billable(code: str) -> bool:
     """Whether an ICD-10-CM code, as HI carries it ("M7918", no point), is billable.
 
@@ -675,15 +696,20 @@ def diagnosis_covered(code: str, covered_patterns: Iterable[str]) -> bool:
 
     Points and case are ignored on both sides: "M79.1*" covers "M7918" and "m79.18".
     """
+    patterns = covered_patterns if isinstance(covered_patterns, tuple) else tuple(covered_patterns)
+    exact, prefixes = _covered_patterns(patterns)
     code = _icd(code)
-    for pattern in covered_patterns:
-        pattern = _icd(pattern)
-        if pattern.endswith("*"):
-            if code.startswith(pattern[:-1]):
-                return True
-        elif code == pattern:
-            return True
-    return False
+    return code in exact or code.startswith(prefixes)
+
+
+@lru_cache(maxsize=64)
+def _covered_patterns(patterns: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Covered patterns normalised once per list: (exact codes, prefixes of the '*' ones)."""
+    normalised = [_icd(pattern) for pattern in patterns]
+    return (
+        frozenset(pattern for pattern in normalised if not pattern.endswith("*")),
+        tuple(pattern[:-1] for pattern in normalised if pattern.endswith("*")),
+    )
 
 
 def amount_at_stake(place_of_service: str) -> Fee | None:
