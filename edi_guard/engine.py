@@ -18,7 +18,7 @@ from edi_guard.model.claim import Claim, PlainClaim
 from edi_guard.model.edits import apply_edits
 from edi_guard.model.mapping import map_claim, screen_claim
 from edi_guard.rules import clm001_charge_total_mismatch, clm002_service_date_missing
-from edi_guard.rules.base import Finding, HistoryView, Outcome, Rule, RuleContext
+from edi_guard.rules.base import NOTHING, Finding, HistoryView, Outcome, Rule, RuleContext
 from edi_guard.x12.segment import Segment
 
 if TYPE_CHECKING:
@@ -150,6 +150,8 @@ def evaluate(
     for rule in _enabled(registry, payer_policy, tpi=has_tpi):
         try:
             result = rule.check(claim, context)
+            if result is NOTHING:  # most rules on most claims
+                continue
             if result.edits:
                 edited = apply_edits(segments, result.edits)
                 claim = map_claim(ClaimUnit(unit.context, edited, unit.position))

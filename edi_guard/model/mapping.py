@@ -112,20 +112,6 @@ def _find(block: Block | None, tag: str, qualifier: str | None = None) -> Segmen
     return None
 
 
-def _birth_date_after(block: Block | None, entity: str) -> date | None:
-    """DMG02 of the DMG that follows the NM1 with ``entity`` in ``block``."""
-    if block is None:
-        return None
-    current = ""
-    for segment in block.segments:
-        if segment.tag == "NM1":
-            current = segment.element(1)
-        elif segment.tag == "DMG" and current == entity and segment.element(1) == "D8":
-            value = segment.element(2)
-            return to_date(segment, "DMG02", value) if value else None
-    return None
-
-
 def _service_dates(segment: Segment) -> tuple[date, date | None]:
     qualifier = segment.element(2)
     value = segment.element(3)
@@ -287,20 +273,49 @@ def _billing_party(block: Block) -> Party:
 
 def _subscriber_parts(block: Block) -> tuple[Party, date | None, Party, str]:
     """(subscriber, birth date, payer, SBR09) of a 2000B block."""
-    sbr = _find(block, "SBR")
-    subscriber = _find(block, "NM1", "IL")
-    payer = _find(block, "NM1", "PR")
+    people = _People(block, "IL")
     return (
-        party(subscriber) if subscriber else Party("IL", ""),
-        _birth_date_after(block, "IL"),
-        party(payer) if payer else Party("PR", ""),
-        sbr.element(9) if sbr else "",
+        party(people.person) if people.person is not None else Party("IL", ""),
+        people.birth_date,
+        party(people.payer) if people.payer is not None else Party("PR", ""),
+        people.sbr.element(9) if people.sbr is not None else "",
     )
 
 
 def _patient_parts(block: Block) -> tuple[Party | None, date | None]:
-    patient = _find(block, "NM1", "QC")
-    return party(patient) if patient else None, _birth_date_after(block, "QC")
+    people = _People(block, "QC")
+    return party(people.person) if people.person is not None else None, people.birth_date
+
+
+class _People:
+    """One pass over a 2000B or 2000C block: the first SBR, the first NM1 of the person
+    (``entity`` IL or QC) and of the payer (PR), and DMG02 of the first D8 DMG after the
+    person's NM1."""
+
+    __slots__ = ("birth_date", "payer", "person", "sbr")
+
+    def __init__(self, block: Block, entity: str) -> None:
+        self.sbr: Segment | None = None
+        self.person: Segment | None = None
+        self.payer: Segment | None = None
+        self.birth_date: date | None = None
+        current = ""
+        birth_read = False
+        for segment in block.segments:
+            tag = segment.tag
+            if tag == "NM1":
+                current = segment.element(1)
+                if current == entity and self.person is None:
+                    self.person = segment
+                elif current == "PR" and self.payer is None:
+                    self.payer = segment
+            elif tag == "DMG":
+                if not birth_read and current == entity and segment.element(1) == "D8":
+                    birth_read = True
+                    value = segment.element(2)
+                    self.birth_date = to_date(segment, "DMG02", value) if value else None
+            elif tag == "SBR" and self.sbr is None:
+                self.sbr = segment
 
 
 _BILLING: _LastBlock[Party] = _LastBlock()

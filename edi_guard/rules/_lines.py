@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 from edi_guard import vocab
 from edi_guard.model.claim import Claim, ServiceLine
@@ -61,21 +62,16 @@ class TpiView:
 def tpi_view(claim: Claim, context: RuleContext) -> TpiView | None:
     """The claim's TPI view, or None when it has no TPI line (the cheap early exit)."""
     cached = context.extra.get(_CACHE_KEY)
-    if isinstance(cached, _Cached) and cached.claim is claim:
-        return cached.view
+    # (claim, view): every TPI rule asks, so the check is kept to an identity test.
+    if isinstance(cached, tuple) and cached[0] is claim:
+        return cast("TpiView | None", cached[1])
     lines = tuple(line for line in claim.lines if line.procedure.code in TPI_CODES)
     view = None
     if lines:
         days = frozenset(day for line in lines for day in line.service_days())
         view = TpiView(claim, lines, days)
-    context.extra[_CACHE_KEY] = _Cached(claim, view)
+    context.extra[_CACHE_KEY] = (claim, view)
     return view
-
-
-@dataclass(frozen=True, slots=True)
-class _Cached:
-    claim: Claim
-    view: TpiView | None
 
 
 def same_day(first: ServiceLine, second: ServiceLine) -> bool:

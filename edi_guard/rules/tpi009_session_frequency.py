@@ -56,12 +56,13 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
         return NOTHING
     if not context.policy.is_medicare(claim.claim_filing_indicator):
         return NOTHING
-    own_digest = context.history.claim_digest(claim.claim_id)
-    recorded = {
-        session.service_date
-        for session in context.history.sessions(context.beneficiary_key)
-        if session.claim_id_digest != own_digest
-    }
+    sessions = context.history.sessions(context.beneficiary_key)
+    recorded: set[date] = set()
+    if sessions:  # the claim id's keyed hash only when there is something to compare it to
+        own_digest = context.history.claim_digest(claim.claim_id)
+        recorded = {
+            session.service_date for session in sessions if session.claim_id_digest != own_digest
+        }
     if not recorded and len(view.tpi_days) <= SESSION_LIMIT:
         return NOTHING  # with nothing recorded, only the claim's own dates could reach it
     dates = sorted(recorded | view.tpi_days)
