@@ -42,6 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=None, help="default: the variant's own")
     args = parser.parse_args(argv)
     variant = BY_NAME[args.variant]
+    # Logs as `edi-guard fix` writes them (JSON lines on stderr): priced in, and off stdout,
+    # whose last line is the report run.py reads.
+    from edi_guard import logs
+
+    logs.configure("json")
     try:
         body = variant.load()
     except (ImportError, AttributeError) as exc:

@@ -147,7 +147,7 @@ def _process() -> Body:
         with tempfile.TemporaryDirectory() as tmp:
             store = open_store(f"sqlite://{tmp}/history.sqlite3")
             try:
-                return _size(process(path, out_dir=Path(tmp), history=store))
+                return int(process(path, out_dir=Path(tmp), history=store).summary.claims_in)
             finally:
                 store.close()
 
