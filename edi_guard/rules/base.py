@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
-from edi_guard.model.claim import Claim
+from edi_guard.model.claim import Claim, ServiceLine
 
 if TYPE_CHECKING:
     from edi_guard.policy import Policy
@@ -159,4 +159,17 @@ class Rule:
             stc=codes,
             source=self.source,
             sv1_position=sv1_position,
+        )
+
+    def line_finding(
+        self,
+        line: ServiceLine,
+        message: str,
+        *,
+        outcome: Outcome | None = None,
+        stc: tuple[str, ...] | None = None,
+    ) -> Finding:
+        """A finding about one service line: named by its LX01, located by its SV1."""
+        return self.finding(
+            message, outcome=outcome, line=line.line_number, stc=stc, sv1_position=line.sv1_position
         )

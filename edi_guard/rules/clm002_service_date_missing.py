@@ -35,11 +35,10 @@ from edi_guard.rules.base import NOTHING, Outcome, Rule, RuleContext, RuleResult
 def check(claim: Claim, context: RuleContext) -> RuleResult:
     """Reject each 2400 line that carries no DTP*472."""
     findings = tuple(
-        RULE.finding(
+        RULE.line_finding(
+            line,
             f"{line_label(line)} has no DTP*472 service date; expected DTP*472*D8 or RD8 "
             "on every service line",
-            line=line.line_number,
-            sv1_position=line.sv1_position,
         )
         for line in claim.lines
         if line.service_date is None

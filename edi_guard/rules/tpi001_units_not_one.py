@@ -64,21 +64,19 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
             continue
         edits.append(SetUnits(line.sv1_position, ONE))
         findings.append(
-            RULE.finding(
+            RULE.line_finding(
+                line,
                 f"{line_label(line)} billed with {units_text(units)}; a trigger point "
                 "injection is one unit per session: SV104 set to 1, SV102 charge kept",
-                line=line.line_number,
-                sv1_position=line.sv1_position,
             )
         )
         if line.procedure.code == CODE_20552 and units is not None and units >= UNDERCODE_UNITS:
             findings.append(
-                RULE.finding(
+                RULE.line_finding(
+                    line,
                     f"{line_label(line)} came with {units_text(units)}: if 3 or more muscles "
                     "were injected the session is 20553; only the provider may rebill it",
                     outcome=Outcome.WARN,
-                    line=line.line_number,
-                    sv1_position=line.sv1_position,
                 )
             )
     if not edits:

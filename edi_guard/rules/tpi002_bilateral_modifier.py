@@ -66,12 +66,11 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
             edits.append(SetUnits(line.sv1_position, ONE))
             units_note = " and SV104 set to 1"
         findings.append(
-            RULE.finding(
+            RULE.line_finding(
+                line,
                 f"{line_label(line)}: modifier 50 is not billable with {line.procedure.code} "
                 f"(one session covers both sides); modifier 50 removed{units_note}, "
                 "SV102 charge kept",
-                line=line.line_number,
-                sv1_position=line.sv1_position,
             )
         )
     if not edits:

@@ -83,9 +83,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
                 f"{line_label(line)}: modifier 25 belongs on the E/M service; moved to "
                 f"{line_label(target)} on the same day"
             )
-        findings.append(
-            RULE.finding(message, line=line.line_number, sv1_position=line.sv1_position)
-        )
+        findings.append(RULE.line_finding(line, message))
     return RuleResult(findings=tuple(findings), edits=tuple(edits))
 
 

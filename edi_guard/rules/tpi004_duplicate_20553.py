@@ -65,11 +65,10 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
             continue
         drops.append(DropLine(line.lx_position))
         findings.append(
-            RULE.finding(
+            RULE.line_finding(
+                line,
                 f"{line_label(line)} repeats 20553 on the same day as LX {kept}: one 20553 per "
                 f"date of service; LX {line.line_number} dropped, LX {kept} kept with its charge",
-                line=line.line_number,
-                sv1_position=line.sv1_position,
             )
         )
     if not drops:

@@ -59,12 +59,11 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
             continue
         drops.append(DropLine(line.lx_position))
         findings.append(
-            RULE.finding(
+            RULE.line_finding(
+                line,
                 f"{line_label(line)} is billed on the same day as 20553 on LX "
                 f"{partner.line_number}: muscles of one day add up into one code; "
                 f"LX {line.line_number} dropped, the 20553 line kept with its charge",
-                line=line.line_number,
-                sv1_position=line.sv1_position,
             )
         )
     if not drops:

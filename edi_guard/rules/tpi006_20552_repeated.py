@@ -60,12 +60,11 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
             first_on.update(dict.fromkeys(days, line.line_number))
             continue
         findings.append(
-            RULE.finding(
+            RULE.line_finding(
+                line,
                 f"{line_label(line)} repeats 20552 on the same day as LX {first}: bill one "
                 "code for the session, 20552 for 1-2 muscles in all or 20553 for 3 or more; "
                 "only the provider can choose",
-                line=line.line_number,
-                sv1_position=line.sv1_position,
             )
         )
     return RuleResult(findings=tuple(findings)) if findings else NOTHING

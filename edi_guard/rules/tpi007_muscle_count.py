@@ -96,26 +96,24 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
         code = line.procedure.code
         if counted.region_only:
             findings.append(
-                RULE.finding(
+                RULE.line_finding(
+                    line,
                     f"{line_label(line)}: the {where} describe the injection sites by region "
                     "only and name no muscle; auditors count named muscles (1-2 for 20552, "
                     "3 or more for 20553)",
                     outcome=Outcome.WARN,
-                    line=line.line_number,
-                    sv1_position=line.sv1_position,
                 )
             )
         elif code == CODE_20553 and 0 < counted.count < MIN_MUSCLES_20553:
             findings.append(_shortfall(line, counted.count, where, context, edits))
         elif code == CODE_20552 and counted.count >= MIN_MUSCLES_20553:
             findings.append(
-                RULE.finding(
+                RULE.line_finding(
+                    line,
                     f"{line_label(line)}: the {where} name {counted.count} distinct muscles, "
                     "which is 20553 (3 or more); possible undercode, only the provider may "
                     "rebill it",
                     outcome=Outcome.WARN,
-                    line=line.line_number,
-                    sv1_position=line.sv1_position,
                 )
             )
     if not findings:
@@ -140,9 +138,7 @@ def _shortfall(
         message = f"{found}; 20553 needs 3 or more: downcoded to 20552, SV102 charge kept"
     else:
         message = f"{found}; 20553 needs 3 or more: bill 20552, or document the muscles injected"
-    return RULE.finding(
-        message, outcome=outcome, line=line.line_number, sv1_position=line.sv1_position
-    )
+    return RULE.line_finding(line, message, outcome=outcome)
 
 
 RULE = Rule(

@@ -53,13 +53,12 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
         if not same_day:
             continue
         findings.append(
-            RULE.finding(
+            RULE.line_finding(
+                line,
                 f"{line_label(line)} is an E/M on the same day as the trigger point injection "
                 f"on {lines_text(same_day)} without modifier 25; it is bundled into the "
                 "injection unless the provider attests a separately identifiable E/M with 25",
                 outcome=outcome,
-                line=line.line_number,
-                sv1_position=line.sv1_position,
             )
         )
     return RuleResult(findings=tuple(findings)) if findings else NOTHING

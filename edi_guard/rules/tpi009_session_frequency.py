@@ -80,12 +80,11 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
             "(advance notice on file) or GZ if the patient is to be held liable"
         )
         findings.append(
-            RULE.finding(
+            RULE.line_finding(
+                line,
                 f"{line_label(line)} makes {crowded} TPI session dates for this beneficiary "
                 f"within {WINDOW_DAYS} days (earlier accepted claims and this one); {tail}",
                 outcome=outcome,
-                line=line.line_number,
-                sv1_position=line.sv1_position,
             )
         )
     return RuleResult(findings=tuple(findings)) if findings else NOTHING

@@ -54,12 +54,11 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
         if taken.isdisjoint(line.service_days()):
             continue
         findings.append(
-            RULE.finding(
+            RULE.line_finding(
+                line,
                 f"{line_label(line)}: a TPI session for this beneficiary on this date of "
                 "service was already accepted on another claim; one of 20552/20553 per date "
                 "of service (void or replace the earlier claim instead)",
-                line=line.line_number,
-                sv1_position=line.sv1_position,
             )
         )
     return RuleResult(findings=tuple(findings)) if findings else NOTHING

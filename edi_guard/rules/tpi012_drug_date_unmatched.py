@@ -57,11 +57,10 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
         if not days or not injection_days.isdisjoint(days):
             continue  # no date at all is CLM002's finding
         findings.append(
-            RULE.finding(
+            RULE.line_finding(
+                line,
                 f"{line_label(line)} is a drug line whose date of service matches no injection "
                 "procedure line on this claim; expected the drug on the day it was injected",
-                line=line.line_number,
-                sv1_position=line.sv1_position,
             )
         )
     return RuleResult(findings=tuple(findings)) if findings else NOTHING

@@ -67,13 +67,12 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
         text = next((note.text.strip() for note in line.notes if note.text.strip()), "")
         if not text:
             findings.append(
-                RULE.finding(
+                RULE.line_finding(
+                    line,
                     f"{line_label(line)} is a not-otherwise-classified drug with no SV101-7 "
                     "description and no line note; expected the drug name, strength and dose "
                     "in SV101-7",
                     outcome=Outcome.REJECT,
-                    line=line.line_number,
-                    sv1_position=line.sv1_position,
                 )
             )
             continue
@@ -81,20 +80,18 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
         cut = " (cut to 80 characters)" if len(text) > MAX_DESCRIPTION else ""
         edits.append(SetDescription(line.sv1_position, copied))
         findings.append(
-            RULE.finding(
+            RULE.line_finding(
+                line,
                 f"{line_label(line)} is a not-otherwise-classified drug with no SV101-7 "
                 f"description; the line note (NTE02) copied into SV101-7{cut}",
-                line=line.line_number,
-                sv1_position=line.sv1_position,
             )
         )
         findings.append(
-            RULE.finding(
+            RULE.line_finding(
+                line,
                 f"{line_label(line)}: SV101-7 was filled from the line note; check that it "
                 "names the drug, strength and dose, and fill SV101-7 at the source",
                 outcome=Outcome.WARN,
-                line=line.line_number,
-                sv1_position=line.sv1_position,
             )
         )
     if not findings:

@@ -71,23 +71,21 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
         if carries_dose(line.procedure.description):
             edits.append(SetUnits(line.sv1_position, ONE))
             findings.append(
-                RULE.finding(
+                RULE.line_finding(
+                    line,
                     f"{line_label(line)} is a not-otherwise-classified drug billed with "
                     f"{units_text(line.units)}; NOC drugs are billed as 1 unit with the dose "
                     "in SV101-7: SV104 set to 1, SV102 charge kept",
-                    line=line.line_number,
-                    sv1_position=line.sv1_position,
                 )
             )
         else:
             findings.append(
-                RULE.finding(
+                RULE.line_finding(
+                    line,
                     f"{line_label(line)} is a not-otherwise-classified drug billed with "
                     f"{units_text(line.units)} and SV101-7 states no dose; expected SV104 = 1 "
                     "and the dose (e.g. 60MG) in SV101-7",
                     outcome=Outcome.REJECT,
-                    line=line.line_number,
-                    sv1_position=line.sv1_position,
                 )
             )
     if not findings:

@@ -35,12 +35,11 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
         return NOTHING
     facility_only = drugs(context).facility_only_codes
     findings = tuple(
-        RULE.finding(
+        RULE.line_finding(
+            line,
             f"{line_label(line)}: {line.procedure.code} is a facility (837I) code, not billable "
             "on a professional claim; expected J3490 or J3590 with SV101-7 for an unclassified "
             "drug",
-            line=line.line_number,
-            sv1_position=line.sv1_position,
         )
         for line in claim.lines
         if line.procedure.code in facility_only

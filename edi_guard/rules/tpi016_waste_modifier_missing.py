@@ -46,12 +46,11 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     vocabulary = drugs(context)
     waste = tuple(vocabulary.waste_modifiers)
     findings = tuple(
-        RULE.finding(
+        RULE.line_finding(
+            line,
             f"{line_label(line)} bills a single-dose container drug to Medicare without JW or "
             "JZ; expected JZ when none was discarded, or JW on the line for the discarded "
             "amount",
-            line=line.line_number,
-            sv1_position=line.sv1_position,
         )
         for line in claim.lines
         if line.procedure.code in vocabulary.single_dose_vial_codes

@@ -38,12 +38,11 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     if view is None:
         return NOTHING
     findings = tuple(
-        RULE.finding(
+        RULE.line_finding(
+            line,
             f"{line_label(line)} is an anesthesia service on the same day as the trigger point "
             f"injection on {lines_text(same_day)}; anesthesia is not separately payable with "
             "20552/20553",
-            line=line.line_number,
-            sv1_position=line.sv1_position,
         )
         for line in view.other_lines()
         if vocab.is_anesthesia(line.procedure.code) and (same_day := view.tpi_lines_on(line))

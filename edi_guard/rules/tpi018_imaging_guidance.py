@@ -40,12 +40,11 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     if view is None:
         return NOTHING
     findings = tuple(
-        RULE.finding(
+        RULE.line_finding(
+            line,
             f"{line_label(line)} is imaging guidance on the same day as the trigger point "
             f"injection on {lines_text(same_day)}; not covered for 20552/20553 under the LCD: "
             "expect a denial, and bill with GA (notice on file) or GZ to say so",
-            line=line.line_number,
-            sv1_position=line.sv1_position,
         )
         for line in view.other_lines()
         if vocab.is_imaging_guidance(line.procedure.code)

@@ -63,23 +63,21 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
         billable = [code for _, code in pointed if vocab.diagnosis_billable(code)]
         if not billable:
             findings.append(
-                RULE.finding(
+                RULE.line_finding(
+                    line,
                     f"{line_label(line)}: {_positions([p for p, _ in pointed])} "
                     "not a billable leaf code; expected an ICD-10-CM code at its greatest "
                     "specificity",
-                    line=line.line_number,
-                    sv1_position=line.sv1_position,
                 )
             )
         elif not any(vocab.diagnosis_covered(code, covered) for code in billable):
             findings.append(
-                RULE.finding(
+                RULE.line_finding(
+                    line,
                     f"{line_label(line)}: no diagnosis the line points to (SV107) is on the "
                     "payer's covered list for trigger point injections; expect a medical "
                     "necessity denial",
                     outcome=Outcome.WARN,
-                    line=line.line_number,
-                    sv1_position=line.sv1_position,
                 )
             )
     return RuleResult(findings=tuple(findings)) if findings else NOTHING
