@@ -8,6 +8,7 @@ transaction set or interchange failed after the claim was decided, a structure f
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 
 from edi_guard.assemble import Block, ClaimUnit
@@ -76,7 +77,7 @@ def claim_outcome(
         )
     if set_context.billing_provider != received.billing_provider:
         set_context = replace(set_context, billing_provider=received.billing_provider)
-    dates = [day for line in received.lines for day in line.service_days()]
+    first_day, last_day = _service_period(received)
     charge_out = final.total_charge if final is not None and not decision.rejected else Decimal(0)
     dropped = Decimal(0)
     if final is not None and not decision.rejected:
@@ -101,10 +102,32 @@ def claim_outcome(
         ),
         member_id=received.subscriber.identifier,
         clearinghouse_trace=received.clearinghouse_trace,
-        first_service_date=min(dates) if dates else None,
-        last_service_date=max(dates) if dates else None,
+        first_service_date=first_day,
+        last_service_date=last_day,
         rejected_lines=_rejected_lines(received, decision.findings) if decision.rejected else (),
     )
+
+
+def _service_period(claim: Claim) -> tuple[date | None, date | None]:
+    """The first and last day any line covers (its ``service_days``), None when none does."""
+    first: date | None = None
+    last: date | None = None
+    for line in claim.lines:
+        start = line.service_date
+        if start is None:
+            continue
+        end = start
+        if line.service_date_end is not None and line.service_date_end != start:
+            # Only a range needs spelling out day by day: a D8 line covers its one day.
+            days = line.service_days()
+            if not days:
+                continue
+            start, end = days[0], days[-1]
+        if first is None or start < first:
+            first = start
+        if last is None or end > last:
+            last = end
+    return first, last
 
 
 def _rejected_lines(claim: Claim, findings: tuple[Finding, ...]) -> tuple[LineEcho, ...]:

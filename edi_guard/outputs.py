@@ -18,11 +18,14 @@ from edi_guard.acks.envelope import echo
 from edi_guard.acks.ta1 import write_ta1
 from edi_guard.acks.x999 import write_999
 from edi_guard.outcome import ClaimOutcome, Summary
+from edi_guard.reports._common import AmountAtStake
+from edi_guard.reports._records import claim_entry
 from edi_guard.reports.ack277 import Ack277Writer, AckEnvelope
 from edi_guard.reports.html_report import HtmlReportWriter
 from edi_guard.reports.json_report import JsonReportWriter
 from edi_guard.reports.xml_report import XmlReportWriter
 from edi_guard.validate import ValidationResult
+from edi_guard.vocab import amount_at_stake
 
 OUR_ID = "EDIGUARD"
 OUR_QUALIFIER = "ZZ"
@@ -45,6 +48,8 @@ class ReportSet:
     ack277: Ack277Writer | None = None
     answered_in_277: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    fees: AmountAtStake = amount_at_stake
+    """The fee table every writer in ``writers`` was given."""
 
     def add(self, outcome: ClaimOutcome) -> None:
         if not outcome.structure_rejected:
@@ -52,8 +57,10 @@ class ReportSet:
                 self.ack277 = Ack277Writer(self.ack277_sink, self._envelope(outcome))
             self.ack277.add(outcome)
             self.answered_in_277 += 1
+        # One record for the three writers: building it was most of each writer's work.
+        entry = claim_entry(outcome, self.fees)
         for writer in self.writers:
-            writer.add(outcome)
+            writer.add_entry(entry)
 
     def write_acks(
         self,
@@ -168,14 +175,22 @@ def open_report_writers(
     control_numbers: ReceiverControlNumbers,
     now: datetime,
     extra: Callable[[], Mapping[str, Any]] | None = None,
+    fees: AmountAtStake = amount_at_stake,
 ) -> ReportSet:
     return ReportSet(
         ack277_sink=ack277,
         control_numbers=control_numbers,
         now=now,
         writers=[
-            JsonReportWriter(json, file_name=file_name, sha256_provider=sha256, extra=extra),
-            XmlReportWriter(xml, file_name=file_name, sha256_provider=sha256, extra=extra),
-            HtmlReportWriter(html, file_name=file_name, sha256_provider=sha256, extra=extra),
+            JsonReportWriter(
+                json, file_name=file_name, sha256_provider=sha256, extra=extra, fees=fees
+            ),
+            XmlReportWriter(
+                xml, file_name=file_name, sha256_provider=sha256, extra=extra, fees=fees
+            ),
+            HtmlReportWriter(
+                html, file_name=file_name, sha256_provider=sha256, extra=extra, fees=fees
+            ),
         ],
+        fees=fees,
     )

@@ -22,6 +22,22 @@ The default is :func:`edi_guard.vocab.amount_at_stake` (schemas/fees.json)."""
 
 def money(value: Decimal) -> str:
     """A decimal string with at least two places: Decimal('180') -> '180.00'."""
+    # Keyed by str(value), which tells 1.005 from 1.0050 (equal Decimals, different text);
+    # charges repeat a lot, and the reports format each one several times.
+    key = str(value)
+    text = _MONEY_TEXT.get(key)
+    if text is None:
+        if len(_MONEY_TEXT) >= _MONEY_CACHE_SIZE:
+            _MONEY_TEXT.clear()
+        text = _MONEY_TEXT[key] = _money(value)
+    return text
+
+
+_MONEY_CACHE_SIZE = 4096
+_MONEY_TEXT: dict[str, str] = {}
+
+
+def _money(value: Decimal) -> str:
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
         return format(value, "f")
@@ -75,6 +91,10 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 def xml_text(value: str) -> str:
     """``value`` without the characters XML 1.0 (and so HTML) cannot carry."""
+    # Every character XML cannot carry is a control, a surrogate or U+FFFE/U+FFFF, none of
+    # them printable: the common all-printable value skips the regex.
+    if value.isprintable():
+        return value
     return _NOT_XML.sub("", value)
 
 
@@ -84,3 +104,29 @@ def text_writer(sink: TextIO | BinaryIO) -> Callable[[str], object]:
         return cast(TextIO, sink).write
     binary = cast(BinaryIO, sink)
     return lambda text: binary.write(text.encode("utf-8"))
+
+
+class TextBatch:
+    """Claim text written in batches: one encode and write per batch rather than per claim.
+
+    Memory stays flat: at most ``size`` pieces are held. The owner calls :meth:`flush`
+    before writing anything that must follow them.
+    """
+
+    def __init__(self, write: Callable[[str], object], *, size: int = 256) -> None:
+        self._write = write
+        self._size = size
+        self._pending: list[str] = []
+
+    def add(self, text: str) -> None:
+        self._pending.append(text)
+        if len(self._pending) >= self._size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self._write("".join(self._pending))
+            self._pending = []
+
+    def discard(self) -> None:
+        self._pending = []

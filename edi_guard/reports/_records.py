@@ -128,6 +128,26 @@ def claim_record(outcome: ClaimOutcome, stake: Fee | None) -> ClaimRecord:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimEntry:
+    """One claim as the JSON, XML and HTML writers take it: built once, shared by all three.
+
+    ``fee`` is the fee-table amount when the claim is at stake and priced (the record's
+    ``amount_at_stake``); ``at_stake`` alone counts the claim under its place of service.
+    """
+
+    record: ClaimRecord
+    place_of_service: str
+    at_stake: bool
+    fee: Fee | None
+
+
+def claim_entry(outcome: ClaimOutcome, fees: AmountAtStake) -> ClaimEntry:
+    stake = is_at_stake(outcome)
+    fee = fees(outcome.place_of_service) if stake else None
+    return ClaimEntry(claim_record(outcome, fee), outcome.place_of_service, stake, fee)
+
+
 def summary_record(summary: Summary) -> SummaryRecord:
     return {
         "claims_in": summary.claims_in,
@@ -165,10 +185,18 @@ class StakeTotals:
         if not is_at_stake(outcome):
             return None
         fee = self.fees(outcome.place_of_service)
-        row = self.rows.setdefault(outcome.place_of_service, _StakeRow())
+        self._count(outcome.place_of_service, fee)
+        return fee
+
+    def count(self, entry: ClaimEntry) -> None:
+        """Count a claim whose stake :func:`claim_entry` already looked up."""
+        if entry.at_stake:
+            self._count(entry.place_of_service, entry.fee)
+
+    def _count(self, place_of_service: str, fee: Fee | None) -> None:
+        row = self.rows.setdefault(place_of_service, _StakeRow())
         row.claims += 1
         row.fee = fee
-        return fee
 
     def records(self) -> list[StakeRecord]:
         records: list[StakeRecord] = []

@@ -47,7 +47,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from tempfile import SpooledTemporaryFile
 from typing import BinaryIO
@@ -55,7 +55,7 @@ from typing import BinaryIO
 from lxml import etree
 
 from edi_guard.model.claim import Party
-from edi_guard.outcome import ClaimOutcome, LineEcho, Summary
+from edi_guard.outcome import ClaimOutcome, LineEcho, SetContext, Summary
 from edi_guard.reports._protocol import ReportWriter
 from edi_guard.reports.errors import ReportError
 from edi_guard.rules.base import Finding, Outcome
@@ -84,6 +84,7 @@ _CONFLICT_REPLACEMENT = ord("?")
 
 # The X12 5010 extended character set (pyx12's rec_ID_E5), besides letters and digits.
 _NOT_X12 = re.compile(r"""[^A-Za-z0-9!"&'()*+,\-./:;?= %~@\[\]_{}\\|<>^`#$]""")
+_ONLY_X12 = re.compile(r"""[A-Za-z0-9!"&'()*+,\-./:;?= %~@\[\]_{}\\|<>^`#$]*""")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 UNKNOWN = "UNKNOWN"
@@ -104,6 +105,10 @@ CORRECTED = ("A0", "748")
 
 _SPOOL_MEMORY = 1 << 20
 _COPY_CHUNK = 1 << 16
+_BATCH_CHARS = 1 << 16
+"""Claim text gathered before it goes to the group spool (one encode and write per batch)."""
+_SHORT_AMOUNT = 20
+"""Characters of an amount's text below which no decimal context (28 digits) rounds it."""
 
 
 @cache
@@ -172,10 +177,13 @@ class AckEnvelope:
 
 def x12_text(value: str, max_length: int | None = None) -> str:
     """``value`` as X12 5010 extended-set text: ASCII, trimmed, cut to ``max_length``."""
-    if not value.isascii():
-        decomposed = unicodedata.normalize("NFKD", value)
-        value = "".join(c for c in decomposed if not unicodedata.combining(c))
-    value = _NOT_X12.sub("?", _CONTROL.sub(" ", value)).strip()
+    # Most values are extended-set text already (no accent, no control): one regex match.
+    if _ONLY_X12.fullmatch(value) is None:
+        if not value.isascii():
+            decomposed = unicodedata.normalize("NFKD", value)
+            value = "".join(c for c in decomposed if not unicodedata.combining(c))
+        value = _NOT_X12.sub("?", _CONTROL.sub(" ", value))
+    value = value.strip()
     if max_length is not None and len(value) > max_length:
         value = value[:max_length].rstrip()
     return value
@@ -188,12 +196,20 @@ def plain_text(value: str, max_length: int | None = None) -> str:
 
 def x12_amount(value: Decimal) -> str:
     """An R-type number: no exponent, no trailing zeros after the point (180.00 -> 180)."""
+    if value.is_finite():
+        # A short amount (all of them, in practice) needs no rounding: trimming its text
+        # gives what quantize/normalize below would, at a fraction of the cost.
+        text = format(value, "f")
+        if len(text) <= _SHORT_AMOUNT:
+            return text.rstrip("0").rstrip(".") if "." in text else text
     if value == value.to_integral_value():
         return format(value.quantize(Decimal(1)), "f")
     return format(value.normalize(), "f")
 
 
+@lru_cache(maxsize=4096)
 def _d8(day: date) -> str:
+    # Cached: service dates repeat across claims, and strftime is slow.
     return day.strftime("%Y%m%d")
 
 
@@ -209,18 +225,15 @@ Element = str | Sequence[str]
 
 def segment(tag: str, *elements: Element) -> str:
     """One segment with placeholder delimiters; trailing empty elements and components go."""
+    # No value holds a placeholder (x12_text lets no control character through), so
+    # trailing placeholders are exactly the trailing empty components and elements.
     parts = [tag]
     for element in elements:
         if isinstance(element, str):
             parts.append(element)
         else:
-            components = list(element)
-            while components and not components[-1]:
-                components.pop()
-            parts.append(_COMPONENT.join(components))
-    while len(parts) > 1 and not parts[-1]:
-        parts.pop()
-    return _ELEMENT.join(parts) + _TERMINATOR
+            parts.append(_COMPONENT.join(element).rstrip(_COMPONENT))
+    return _ELEMENT.join(parts).rstrip(_ELEMENT) + _TERMINATOR
 
 
 def _required(value: str, max_length: int, *, min_length: int = 1) -> str:
@@ -228,8 +241,10 @@ def _required(value: str, max_length: int, *, min_length: int = 1) -> str:
     return text if len(text) >= min_length else UNKNOWN
 
 
+@lru_cache(maxsize=1024)
 def _composite(code: str) -> tuple[str, ...]:
     """'A7:453' or 'A7:453:PR' -> its components (x12_text each)."""
+    # Cached: the catalog's few codes recur on every finding that carries them.
     return tuple(plain_text(part, 30) for part in code.split(":"))
 
 
@@ -300,11 +315,19 @@ class Ack277Writer(ReportWriter):
         )
         self._envelope = envelope
         self._today = _d8(envelope.created.date())
+        forwarded = segment("STC", (*FORWARDED, envelope.forward_entity), self._today, "WQ")
+        self._forwarded = forwarded[: -len(_TERMINATOR)] + _ELEMENT
+        """STC of a claim passed on without findings, up to its amount (STC04)."""
         self._document = _new_spool(spool_memory)
         self._set_body = _new_spool(spool_memory)
         self._group_body = _new_spool(spool_memory)
         self._set: _Set | None = None
+        self._context: SetContext | None = None
+        """The context of the last claim added, which belongs to the current set."""
         self._group: _Group | None = None
+        self._pending: list[str] = []
+        """Claim text of the current group not yet in its spool."""
+        self._pending_chars = 0
         self._sets_written = 0
         self._used: set[int] = set()
         """Delimiter candidates (as bytes) seen in echoed values."""
@@ -318,25 +341,39 @@ class Ack277Writer(ReportWriter):
             raise RuntimeError("Ack277Writer.add after finish")
         if outcome.structure_rejected:
             return
-        key = _set_key(outcome)
-        if self._set is not None and self._set.key != key:
+        current = self._set
+        context = outcome.context
+        # The pipeline hands consecutive claims the same context object while the billing
+        # provider stays: the key need only be compared when the object changes.
+        if (
+            current is not None
+            and context is not self._context
+            and current.key != _set_key(outcome)
+        ):
             self._close_set()
-        if self._set is None:
-            self._set = _Set(key=key, outcome=outcome)
+            current = None
+        if current is None:
+            current = self._set = _Set(key=_set_key(outcome), outcome=outcome)
+        self._context = context
         provider = outcome.context.billing_provider
-        if self._group is not None and not _same_provider(self._group.provider, provider):
+        group = self._group
+        if group is not None and not _same_provider(group.provider, provider):
             self._close_group()
-        if self._group is None:
-            self._group = _Group(provider=provider, hl=self._set.next_hl)
-            self._set.next_hl += 1
-        hl = self._set.next_hl
-        self._set.next_hl += 1
-        segments = list(self._claim_segments(outcome, hl=hl, parent=self._group.hl))
-        self._spool(self._group_body, segments)
-        self._group.segments += len(segments)
+            group = None
+        if group is None:
+            group = self._group = _Group(provider=provider, hl=current.next_hl)
+            current.next_hl += 1
+        hl = current.next_hl
+        current.next_hl += 1
+        text = self._claim_text(outcome, hl=hl, parent=group.hl)
+        self._pending.append(text)
+        self._pending_chars += len(text)
+        if self._pending_chars >= _BATCH_CHARS:
+            self._flush_group()
+        group.segments += text.count(_TERMINATOR)
         accepted = outcome.status != "rejected"
-        self._group.totals.add(accepted, outcome.charge_in)
-        self._set.totals.add(accepted, outcome.charge_in)
+        group.totals.add(accepted, outcome.charge_in)
+        current.totals.add(accepted, outcome.charge_in)
         self.claims_answered += 1
 
     def finish(self, summary: Summary) -> bool:
@@ -358,6 +395,7 @@ class Ack277Writer(ReportWriter):
     def close(self) -> None:
         """Release the spools without writing (the run failed); safe after ``finish``."""
         self._finished = True
+        self._pending = []
         for spool in (self._document, self._set_body, self._group_body):
             spool.close()
 
@@ -371,12 +409,19 @@ class Ack277Writer(ReportWriter):
                     self._used.add(candidate)
         spool.write(data)
 
+    def _flush_group(self) -> None:
+        if self._pending:
+            self._spool(self._group_body, self._pending)
+            self._pending = []
+            self._pending_chars = 0
+
     def _close_group(self) -> None:
         group, current = self._group, self._set
         if group is None or current is None:
             return
         header = list(self._provider_segments(group))
         self._spool(self._set_body, header)
+        self._flush_group()
         _move(self._group_body, self._set_body)
         current.segments += len(header) + group.segments
         self._group = None
@@ -516,35 +561,42 @@ class Ack277Writer(ReportWriter):
         )
         yield from _totals_segments(group.totals, ("QA", "QC"))
 
-    def _claim_segments(self, outcome: ClaimOutcome, *, hl: int, parent: int) -> Iterable[str]:
+    def _claim_text(self, outcome: ClaimOutcome, *, hl: int, parent: int) -> str:
+        """The claim's 2000D, 2200D and 2220D segments as one string.
+
+        The fixed segments are formatted directly rather than through :func:`segment`
+        (this runs once per claim): each ends in a required element, never empty, so there
+        is nothing trailing to trim.
+        """
+        e, t = _ELEMENT, _TERMINATOR
         patient = outcome.patient
-        yield segment("HL", str(hl), str(parent), "PT")
-        yield segment(
-            "NM1",
-            "QC",
-            "1",
-            _required(patient.last_name, 60),
-            x12_text(patient.first_name, 35),
-            "",
-            "",
-            "",
-            "MI",
-            _required(outcome.member_id, 80, min_length=2),
-        )
-        yield segment("TRN", "2", _required(outcome.claim_id, 50))
-        if outcome.status == "rejected":
-            yield from self._rejected_status(outcome)
+        last_name = _required(patient.last_name, 60)
+        first_name = x12_text(patient.first_name, 35)
+        member_id = _required(outcome.member_id, 80, min_length=2)
+        parts = [
+            f"HL{e}{hl}{e}{parent}{e}PT{t}"
+            f"NM1{e}QC{e}1{e}{last_name}{e}{first_name}{e}{e}{e}{e}MI{e}{member_id}{t}"
+            f"TRN{e}2{e}{_required(outcome.claim_id, 50)}{t}"
+        ]
+        rejected = outcome.status == "rejected"
+        if rejected:
+            parts.extend(self._rejected_status(outcome))
+        elif outcome.findings:
+            parts.extend(self._accepted_status(outcome))
         else:
-            yield from self._accepted_status(outcome)
+            parts.append(f"{self._forwarded}{x12_amount(outcome.charge_in)}{t}")
         trace = x12_text(outcome.clearinghouse_trace, 50)
         if trace:
-            yield segment("REF", "D9", trace)
+            parts.append(f"REF{e}D9{e}{trace}{t}")
         start = outcome.first_service_date or outcome.last_service_date
         # DTP*472 is required; a claim without any service date gets the processing date.
-        period = _dtp_period(start, outcome.last_service_date) if start else ("D8", self._today)
-        yield segment("DTP", "472", *period)
-        if outcome.status == "rejected":
-            yield from self._rejected_lines(outcome)
+        qualifier, period = (
+            _dtp_period(start, outcome.last_service_date) if start else ("D8", self._today)
+        )
+        parts.append(f"DTP{e}472{e}{qualifier}{e}{period}{t}")
+        if rejected:
+            parts.extend(self._rejected_lines(outcome))
+        return "".join(parts)
 
     def _accepted_status(self, outcome: ClaimOutcome) -> Iterable[str]:
         corrections = [f for f in outcome.findings if f.outcome is Outcome.CORRECT]
@@ -631,7 +683,10 @@ class Ack277Writer(ReportWriter):
 
 def _procedure(line: LineEcho) -> tuple[str, ...]:
     """SVC01 from SV101 as received (qualifier, code, up to four modifiers)."""
-    parts = tuple(x12_text(part, 48) for part in line.procedure_composite[:6])
+    # From a list, not a generator: tuple(generator) allocates a larger tuple and shrinks
+    # it; freed, it joins the free list of its new size, which nothing here draws from, so
+    # up to 2,000 of them pile up, memory the flat-memory test counts.
+    parts = tuple([x12_text(part, 48) for part in line.procedure_composite[:6]])
     if len(parts) < 2 or not parts[0] or not parts[1]:
         return ("HC", UNKNOWN)
     return parts
@@ -651,7 +706,11 @@ def _set_key(outcome: ClaimOutcome) -> tuple[object, ...]:
 
 def _same_provider(current: Party, provider: Party) -> bool:
     """A claim whose billing provider is unknown (not mapped) stays in the current 2000C."""
-    return provider == current or not (provider.last_name or provider.identifier)
+    return (
+        provider is current
+        or provider == current
+        or not (provider.last_name or provider.identifier)
+    )
 
 
 def _new_spool(memory: int) -> SpooledTemporaryFile[bytes]:

@@ -20,13 +20,14 @@ from tempfile import SpooledTemporaryFile
 from typing import Any, BinaryIO, TextIO
 
 from edi_guard.outcome import ClaimOutcome, Summary
-from edi_guard.reports._common import AmountAtStake, money, text_writer, xml_text
+from edi_guard.reports._common import AmountAtStake, TextBatch, money, text_writer, xml_text
 from edi_guard.reports._protocol import ReportWriter
 from edi_guard.reports._records import (
+    ClaimEntry,
     ClaimRecord,
     FindingRecord,
     StakeTotals,
-    claim_record,
+    claim_entry,
 )
 from edi_guard.vocab import Fee, amount_at_stake
 
@@ -71,8 +72,8 @@ class HtmlReportWriter(ReportWriter):
         self._extra = extra
         self._stake = StakeTotals(fees)
         self._max_rows = max_rows
-        self._findings_rows = _new_spool()
-        self._clean_rows = _new_spool()
+        self._findings_rows = _RowSpool()
+        self._clean_rows = _RowSpool()
         self._findings_count = 0
         self._clean_count = 0
         self._sources: dict[str, str] = {}
@@ -80,10 +81,14 @@ class HtmlReportWriter(ReportWriter):
         self._finished = False
 
     def add(self, outcome: ClaimOutcome) -> None:
+        self.add_entry(claim_entry(outcome, self._stake.fees))
+
+    def add_entry(self, entry: ClaimEntry) -> None:
+        """:meth:`add` for a claim whose record is already built (shared by the writers)."""
         if self._finished:
             raise RuntimeError("HtmlReportWriter.add after finish")
-        fee = self._stake.add(outcome)
-        record = claim_record(outcome, fee)
+        self._stake.count(entry)
+        record = entry.record
         for finding in record["findings"]:
             if finding["source"]:
                 self._sources.setdefault(finding["rule"], finding["source"])
@@ -123,13 +128,13 @@ class HtmlReportWriter(ReportWriter):
                     )
                 )
             )
-            _copy(self._findings_rows, write)
+            self._findings_rows.copy_to(write)
             write("</tbody></table>\n" + self._left_out(self._findings_count))
             write(
                 "<h2>Claims accepted without findings</h2>\n"
                 + _table_start(("#", "Claim id (CLM01)", "Set (ST02)", "Charge"))
             )
-            _copy(self._clean_rows, write)
+            self._clean_rows.copy_to(write)
             write("</tbody></table>\n" + self._left_out(self._clean_count))
             write(self._sources_section())
             write(self._extra_section())
@@ -289,12 +294,28 @@ def _h(value: str) -> str:
     return escape(xml_text(value), quote=True)
 
 
+class _RowSpool:
+    """Rows spooled in batches: a text spool's write costs more than building a row."""
+
+    def __init__(self) -> None:
+        self._spool = _new_spool()
+        self._batch = TextBatch(self._spool.write)
+
+    def write(self, row: str) -> None:
+        self._batch.add(row)
+
+    def copy_to(self, write: Callable[[str], object]) -> None:
+        self._batch.flush()
+        spool = self._spool
+        spool.seek(0)
+        while chunk := spool.read(_COPY_CHUNK):
+            write(chunk)
+
+    def close(self) -> None:
+        self._batch.discard()
+        self._spool.close()
+
+
 def _new_spool() -> SpooledTemporaryFile[str]:
     # Not a context manager: a spool lives from __init__ to finish, which closes it.
     return SpooledTemporaryFile(_SPOOL_MEMORY, mode="w+", encoding="utf-8")
-
-
-def _copy(spool: SpooledTemporaryFile[str], write: Callable[[str], object]) -> None:
-    spool.seek(0)
-    while chunk := spool.read(_COPY_CHUNK):
-        write(chunk)

@@ -22,12 +22,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from json.encoder import encode_basestring_ascii
 from typing import Any, BinaryIO, TextIO
 
 from edi_guard.outcome import ClaimOutcome, Summary
-from edi_guard.reports._common import AmountAtStake, money, text_writer
+from edi_guard.reports._common import AmountAtStake, TextBatch, money, text_writer
 from edi_guard.reports._protocol import ReportWriter
-from edi_guard.reports._records import SCHEMA_VERSION, StakeTotals, claim_record, summary_record
+from edi_guard.reports._records import (
+    SCHEMA_VERSION,
+    ClaimEntry,
+    ClaimRecord,
+    StakeTotals,
+    claim_entry,
+    summary_record,
+)
 from edi_guard.reports.errors import ReportError
 from edi_guard.vocab import amount_at_stake
 
@@ -47,6 +55,7 @@ class JsonReportWriter(ReportWriter):
         fees: AmountAtStake = amount_at_stake,
     ) -> None:
         self._write = text_writer(sink)
+        self._batch = TextBatch(self._write)
         self._sha256 = sha256_provider
         self._extra = extra
         self._stake = StakeTotals(fees)
@@ -56,11 +65,15 @@ class JsonReportWriter(ReportWriter):
         self._write(_dumps(head)[:-1] + ', "claims": [')
 
     def add(self, outcome: ClaimOutcome) -> None:
+        self.add_entry(claim_entry(outcome, self._stake.fees))
+
+    def add_entry(self, entry: ClaimEntry) -> None:
+        """:meth:`add` for a claim whose record is already built (shared by the writers)."""
         if self._finished:
             raise RuntimeError("JsonReportWriter.add after finish")
-        fee = self._stake.add(outcome)
+        self._stake.count(entry)
         separator = "\n" if self._claims == 0 else ",\n"
-        self._write(separator + _dumps(claim_record(outcome, fee)))
+        self._batch.add(separator + claim_json(entry.record))
         self._claims += 1
 
     def finish(self, summary: Summary) -> bool:
@@ -81,14 +94,48 @@ class JsonReportWriter(ReportWriter):
             if clash:
                 raise ReportError(f"JSON report: extra keys clash with report keys: {clash}")
             tail.update(extra)
+        self._batch.flush()
         self._write(("\n" if self._claims else "") + "], " + _dumps(tail)[1:] + "\n")
         return True
 
 
+def claim_json(record: ClaimRecord) -> str:
+    """``record`` as :func:`_dumps` writes it, the flat keys formatted directly.
+
+    The encoder's per-call set-up cost more than the claim itself; the findings and lines,
+    often empty, still go through it.
+    """
+    text = encode_basestring_ascii
+    stake = record["amount_at_stake"]
+    findings = record["findings"]
+    lines = record["rejected_lines"]
+    return (
+        f'{{"claim_id": {text(record["claim_id"])}, '
+        f'"st_control": {text(record["st_control"])}, '
+        f'"position": {int(record["position"])}, "status": {text(record["status"])}, '
+        f'"charge_in": {text(record["charge_in"])}, "charge_out": {text(record["charge_out"])}, '
+        f'"charge_dropped": {text(record["charge_dropped"])}, '
+        f'"place_of_service": {text(record["place_of_service"])}, '
+        f'"is_tpi": {_bool(record["is_tpi"])}, '
+        f'"structure_rejected": {_bool(record["structure_rejected"])}, '
+        f'"amount_at_stake": {"null" if stake is None else text(stake)}, '
+        f'"findings": {_dumps(findings) if findings else "[]"}, '
+        f'"rejected_lines": {_dumps(lines) if lines else "[]"}}}'
+    )
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
 def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=True, separators=(", ", ": "), default=_default)
+    return _ENCODER.encode(value)
 
 
 def _default(value: object) -> object:
     """Decimals and other non-JSON values extra may carry: as strings, never as floats."""
     return str(value)
+
+
+# One encoder for every claim: json.dumps with these options would build a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": "), default=_default)

@@ -1,8 +1,13 @@
-"""The XML report, streamed with ``lxml.etree.xmlfile``; valid against ``schemas/report.xsd``.
+"""The XML report, streamed; valid against ``schemas/report.xsd``.
 
-One ``claim`` element is built and written per outcome (then dropped), so memory stays flat.
-The summary, money at stake and the file digest follow the claims. Text that XML 1.0 cannot
+One ``claim`` element is written per outcome (then dropped), so memory stays flat. The
+summary, money at stake and the file digest follow the claims. Text that XML 1.0 cannot
 carry (control characters other than tab, newline and carriage return) is dropped.
+
+A claim's markup is built as text (:func:`claim_markup`): an lxml element per claim cost
+more than the rest of the report. It is the markup lxml (libxml2) writes for
+:func:`claim_element`, byte for byte, which the tests check; the once-per-file parts are
+still lxml elements.
 
 :func:`validate_xml_report` checks a written report against the XSD while parsing it
 incrementally (``iterparse`` with the schema), clearing each claim once read, so a report of
@@ -12,8 +17,8 @@ millions of claims validates in flat memory too.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
-from contextlib import ExitStack
 from functools import cache
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -22,14 +27,15 @@ from lxml import etree
 
 from edi_guard.data import schema_file
 from edi_guard.outcome import ClaimOutcome, Summary
-from edi_guard.reports._common import AmountAtStake, money, xml_text
+from edi_guard.reports._common import AmountAtStake, TextBatch, money, xml_text
 from edi_guard.reports._protocol import ReportWriter
 from edi_guard.reports._records import (
     SCHEMA_VERSION,
+    ClaimEntry,
     ClaimRecord,
     StakeTotals,
     SummaryRecord,
-    claim_record,
+    claim_entry,
     summary_record,
 )
 from edi_guard.reports.errors import ReportError
@@ -50,60 +56,52 @@ class XmlReportWriter(ReportWriter):
         extra: Callable[[], Mapping[str, Any]] | None = None,
         fees: AmountAtStake = amount_at_stake,
     ) -> None:
+        self._sink = sink
         self._sha256 = sha256_provider
         self._extra = extra
         self._stake = StakeTotals(fees)
         self._finished = False
-        self._stack = ExitStack()
-        self._xf = self._stack.enter_context(etree.xmlfile(sink, encoding="utf-8"))
-        self._xf.write_declaration()
-        attributes = {"schemaVersion": str(SCHEMA_VERSION), "file": xml_text(file_name)}
-        self._stack.enter_context(self._xf.element("report", attributes))
-        self._xf.write("\n")
-        self._claims = self._xf.element("claims")
-        self._claims.__enter__()
+        self._batch = TextBatch(self._write)
+        # What lxml's xmlfile wrote for this head (declaration, <report>, <claims>).
+        self._write(
+            "<?xml version='1.0' encoding='utf-8'?>\n"
+            f'<report schemaVersion="{SCHEMA_VERSION}" file="{_attribute(xml_text(file_name))}">'
+            "\n<claims>"
+        )
 
     def add(self, outcome: ClaimOutcome) -> None:
+        self.add_entry(claim_entry(outcome, self._stake.fees))
+
+    def add_entry(self, entry: ClaimEntry) -> None:
+        """:meth:`add` for a claim whose record is already built (shared by the writers)."""
         if self._finished:
             raise RuntimeError("XmlReportWriter.add after finish")
-        fee = self._stake.add(outcome)
-        self._xf.write("\n")
-        self._xf.write(claim_element(claim_record(outcome, fee)))
+        self._stake.count(entry)
+        self._batch.add("\n" + claim_markup(entry.record))
 
     def close(self) -> None:
         """Abandon the document (the run failed); the caller discards the file."""
-        if self._finished:
-            return
         self._finished = True
-        try:
-            self._claims.__exit__(None, None, None)
-            self._stack.close()
-        except (etree.LxmlError, OSError, ValueError):
-            pass  # an abandoned document may be closed in any state; it is thrown away
+        self._batch.discard()
 
     def finish(self, summary: Summary) -> bool:
         if self._finished:
             raise RuntimeError("XmlReportWriter.finish called twice")
         self._finished = True
-        xf = self._xf
-        try:
-            xf.write("\n")
-            self._claims.__exit__(None, None, None)
-            xf.write("\n")
-            xf.write(summary_element(summary_record(summary)))
-            xf.write("\n")
-            xf.write(self._stake_element())
-            xf.write("\n")
-            digest = etree.Element("sha256")
-            digest.text = self._sha256()
-            xf.write(digest)
-            for name, value in (self._extra() if self._extra is not None else {}).items():
-                xf.write("\n")
-                xf.write(extra_element(name, value))
-            xf.write("\n")
-        finally:
-            self._stack.close()
+        self._batch.flush()
+        digest = etree.Element("sha256")
+        digest.text = self._sha256()
+        elements = [summary_element(summary_record(summary)), self._stake_element(), digest]
+        for name, value in (self._extra() if self._extra is not None else {}).items():
+            elements.append(extra_element(name, value))
+        tail = b"\n</claims>" + b"".join(
+            b"\n" + etree.tostring(element, encoding="utf-8") for element in elements
+        )
+        self._sink.write(tail + b"\n</report>")
         return True
+
+    def _write(self, text: str) -> None:
+        self._sink.write(text.encode("utf-8"))
 
     def _stake_element(self) -> etree._Element:
         stake = etree.Element("atStake", total=money(self._stake.total()))
@@ -167,6 +165,90 @@ def claim_element(record: ClaimRecord) -> etree._Element:
         for component in line["procedure"]:
             etree.SubElement(element, "component").text = xml_text(component)
     return claim
+
+
+def claim_markup(record: ClaimRecord) -> str:
+    """The ``claim`` element of :func:`claim_element` as lxml serializes it, built as text.
+
+    Values from the input are filtered and escaped; the status, outcomes and money strings
+    are ours (a status word, digits and a point), with nothing to escape.
+    """
+    out = [
+        f'<claim claimId="{_attribute(xml_text(record["claim_id"]))}"'
+        f' stControl="{_attribute(xml_text(record["st_control"]))}"'
+        f' position="{int(record["position"])}" status="{record["status"]}"'
+        f' chargeIn="{record["charge_in"]}" chargeOut="{record["charge_out"]}"'
+        f' chargeDropped="{record["charge_dropped"]}"'
+        f' placeOfService="{_attribute(xml_text(record["place_of_service"]))}"'
+        f' tpi="{_bool(record["is_tpi"])}"'
+        f' structureRejected="{_bool(record["structure_rejected"])}"'
+    ]
+    if record["amount_at_stake"] is not None:
+        out.append(f' amountAtStake="{record["amount_at_stake"]}"')
+    if not record["findings"] and not record["rejected_lines"]:
+        out.append("/>")
+        return "".join(out)
+    out.append(">")
+    for finding in record["findings"]:
+        out.append(
+            f'<finding rule="{_attribute(xml_text(finding["rule"]))}"'
+            f' outcome="{finding["outcome"]}"'
+        )
+        if finding["line"] is not None:
+            out.append(f' line="{_attribute(xml_text(finding["line"]))}"')
+        out.append(">")
+        for code in finding["stc_codes"]:
+            out.append(f"<stc>{_text(xml_text(code))}</stc>")
+        out.append(f"<message>{_text(xml_text(finding['message']))}</message>")
+        if finding["source"]:
+            out.append(f"<source>{_text(xml_text(finding['source']))}</source>")
+        out.append("</finding>")
+    for line in record["rejected_lines"]:
+        out.append(
+            f'<rejectedLine line="{_attribute(xml_text(line["line"]))}" charge="{line["charge"]}"'
+        )
+        optional = (
+            ("units", line["units"]),
+            ("lineControlNumber", line["line_control_number"] or None),
+            ("serviceDate", line["service_date"]),
+            ("serviceDateEnd", line["service_date_end"]),
+        )
+        for name, value in optional:
+            if value is not None:
+                out.append(f' {name}="{_attribute(xml_text(value))}"')
+        if not line["procedure"]:
+            out.append("/>")
+            continue
+        out.append(">")
+        for component in line["procedure"]:
+            out.append(f"<component>{_text(xml_text(component))}</component>")
+        out.append("</rejectedLine>")
+    out.append("</claim>")
+    return "".join(out)
+
+
+# libxml2's escaping: in attribute values & < > " and the three whitespace controls (as
+# character references, so a parser does not normalise them to spaces); in text & < > and
+# carriage return. Everything else, non-ASCII included, is written as UTF-8.
+_ATTRIBUTE_SPECIAL = re.compile('[&<>"\t\n\r]')
+_ATTRIBUTE_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;"}
+    | {"\r": "&#13;"}
+)
+_TEXT_SPECIAL = re.compile("[&<>\r]")
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def _attribute(value: str) -> str:
+    if _ATTRIBUTE_SPECIAL.search(value) is None:
+        return value
+    return value.translate(_ATTRIBUTE_ESCAPES)
+
+
+def _text(value: str) -> str:
+    if _TEXT_SPECIAL.search(value) is None:
+        return value
+    return value.translate(_TEXT_ESCAPES)
 
 
 def summary_element(record: SummaryRecord) -> etree._Element:
