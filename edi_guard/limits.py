@@ -38,13 +38,15 @@ class Limits:
       5,000 claims per set, about 150,000 segments for typical claims.
     - ``max_claims_per_file``: CLM segments in one input. Exceeded: the interchange holding
       the claim over the cap is rejected (TA1 R, note 024) with a message naming the cap, and
-      reading stops; reports that hold one row per claim stay bounded.
+      reading stops; reports that hold one row per claim stay bounded. Ten million claims is
+      a batch of about 5 GB: memory does not depend on it (outcomes wait on disk), the disk
+      the reports take does.
     """
 
     max_segment_bytes: int = 1 * MIB
     max_element_bytes: int = 256 * KIB
     max_segments_per_set: int = 1_000_000
-    max_claims_per_file: int = 1_000_000
+    max_claims_per_file: int = 10_000_000
 
     def __post_init__(self) -> None:
         for name in ("max_segment_bytes", "max_element_bytes", "max_segments_per_set"):

@@ -9,8 +9,10 @@ import click
 from edi_guard import logs
 from edi_guard.api import process
 from edi_guard.commands.history import history_option
+from edi_guard.commands.limits import limits_from, limits_options
 from edi_guard.errors import EdiGuardError
 from edi_guard.history.store import HistoryStore, open_store
+from edi_guard.limits import Limits
 from edi_guard.policy import Policy
 from edi_guard.ptp import PtpTable
 from edi_guard.ptp import load as load_ptp
@@ -40,6 +42,7 @@ USAGE_ERROR = 2
     "answering them with a duplicate TA1.",
 )
 @click.option("--log-format", type=click.Choice(["json", "console"]), default="console")
+@limits_options
 def fix(
     inputs: tuple[Path, ...],
     out_dir: Path,
@@ -47,6 +50,7 @@ def fix(
     url: str | None,
     force: bool,
     log_format: str,
+    **caps: int,
 ) -> None:
     """Check and correct each INPUT; write what may go out and what was held back.
 
@@ -54,6 +58,10 @@ def fix(
     was, 2 for usage errors or unreadable input.
     """
     logs.configure("json" if log_format == "json" else "console")
+    try:
+        limits = limits_from(caps)
+    except EdiGuardError as error:
+        raise click.UsageError(str(error)) from None
     try:
         policy = Policy.load(policy_path)
     except EdiGuardError as error:
@@ -65,7 +73,7 @@ def fix(
         click.echo(f"edi-guard fix: {error}", err=True)
         raise SystemExit(USAGE_ERROR) from None
     try:
-        exit_code = _fix_all(inputs, out_dir, policy, ptp, history, force=force)
+        exit_code = _fix_all(inputs, out_dir, policy, ptp, history, force=force, limits=limits)
     finally:
         history.close()
     raise SystemExit(exit_code)
@@ -79,12 +87,19 @@ def _fix_all(
     history: HistoryStore,
     *,
     force: bool,
+    limits: Limits,
 ) -> int:
     exit_code = 0
     for path in inputs:
         try:
             result = process(
-                path, out_dir=out_dir, policy=policy, ptp=ptp, history=history, force=force
+                path,
+                out_dir=out_dir,
+                policy=policy,
+                ptp=ptp,
+                history=history,
+                force=force,
+                limits=limits,
             )
         except EdiGuardError as error:
             click.echo(f"{path}: {error}", err=True)
