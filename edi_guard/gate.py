@@ -7,6 +7,8 @@ interchange until the pipeline asks for them, indexed by order of appearance.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from edi_guard.errors import X12SyntaxError
@@ -31,16 +33,47 @@ class StructureGate:
     _group_status: str = "A"
     _interchange_status: str = "A"
 
+    _pending: deque[tuple[int, Verdict]] = field(default_factory=deque)
+
     def feed(self, segment: Segment) -> None:
+        if self._pending:
+            self.reach(segment.position)
         verdicts = self.validator.feed(segment)
         if verdicts:
             self._take(verdicts)
 
+    def feed_many(self, segments: Iterable[Segment]) -> None:
+        """Validate a run of segments (a tokenizer chunk) at once, ahead of the assembler.
+
+        Each verdict waits until ``reach`` passes the segment that completed it, so the
+        accessors answer exactly as if every segment had gone through ``feed`` just before
+        the assembler saw it: call ``reach(segment.position)`` before handling what the
+        assembler made of ``segment``. One call per chunk instead of one per segment: the
+        validator's fast path then keeps its state in local variables.
+        """
+        found = self.validator.feed_many_at(segments)
+        if found:
+            self._pending.extend(found)
+
+    def reach(self, position: int) -> None:
+        """The pipeline is at the segment at ``position``: take the verdicts completed by it
+        and by the segments before it."""
+        pending = self._pending
+        while pending and pending[0][0] <= position:
+            self._take([pending.popleft()[1]])
+
     def fail(self, error: X12SyntaxError) -> None:
+        self._take_pending()
         self._take(self.validator.fail(error))
 
     def close(self) -> None:
+        self._take_pending()
         self._take(self.validator.close())
+
+    def _take_pending(self) -> None:
+        pending = self._pending
+        while pending:
+            self._take([pending.popleft()[1]])
 
     @property
     def result(self) -> ValidationResult:

@@ -220,6 +220,7 @@ class FileRun:
         self._first_set_of_interchange = 1
         self._max_claims = max_claims
         self._claims_seen = 0
+        self._claims_fed = 0  # CLM segments handed to the validator
         self._duplicate = False
         self._interchange_key: tuple[str, str] | None = None
         self.duplicate_positions: set[int] = set()
@@ -237,10 +238,28 @@ class FileRun:
     def feed(self, segments: list[Segment]) -> None:
         gate = self._gate
         assembler = self._assembler
+        if self._near_claim_cap(segments):
+            # Reading may stop inside this chunk (the claims per file cap): the validator
+            # must not have seen a segment beyond the stop, so it goes one segment at a time.
+            for segment in segments:
+                gate.feed(segment)
+                for item in assembler.feed(segment):
+                    self._on_item(item)
+            return
+        # The validator takes the chunk in one call; its verdicts become visible to the
+        # items as the assembler reaches the segments that completed them.
+        gate.feed_many(segments)
         for segment in segments:
-            gate.feed(segment)
             for item in assembler.feed(segment):
+                gate.reach(segment.position)
                 self._on_item(item)
+
+    def _near_claim_cap(self, segments: list[Segment]) -> bool:
+        """Whether the CLM segments read so far, this chunk's included, pass the cap."""
+        if self._max_claims is None:
+            return False
+        self._claims_fed += sum(1 for segment in segments if segment.tag == "CLM")
+        return self._claims_fed > self._max_claims
 
     def fail(self, error: X12SyntaxError) -> None:
         """The input broke off: what is open is rejected; nothing of it goes out."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from edi_guard.validate.compiler import CompiledMap, CompositeSpec, ElementSpec, SegNode
 from edi_guard.validate.elements import check_element
@@ -37,14 +38,39 @@ _NEVER = b"(?!)"
 Post = Callable[[tuple[bytes | None, ...]], bool]
 
 
+@lru_cache(maxsize=64)
+def _classes(element: bytes, component: bytes, terminator: bytes) -> tuple[bytes, bytes]:
+    """The character classes of a value's bytes (and of its last byte, no space): the
+    extended character set less the delimiters. Runs of bytes are written as ranges: every
+    AN element repeats the class, and the regex parser (pure Python) pays per character."""
+    banned = {element, component, terminator}
+    allowed = sorted(ch for ch in _E5.encode() if bytes([ch]) not in banned)
+    return _class(allowed), _class([ch for ch in allowed if ch != 32])
+
+
+def _class(allowed: list[int]) -> bytes:
+    out = b""
+    start = 0
+    while start < len(allowed):
+        end = start
+        while end + 1 < len(allowed) and allowed[end + 1] == allowed[end] + 1:
+            end += 1
+        first = re.escape(bytes([allowed[start]]))
+        if end - start >= 2:
+            out += first + b"-" + re.escape(bytes([allowed[end]]))
+        else:
+            out += b"".join(re.escape(bytes([ch])) for ch in allowed[start : end + 1])
+        start = end + 1
+    return b"[" + out + b"]"
+
+
 class _Builder:
     def __init__(self, delimiters: Delimiters) -> None:
         self.e = delimiters.element
         self.c = delimiters.component
-        banned = {delimiters.element, delimiters.component, delimiters.terminator}
-        allowed = [ch for ch in _E5.encode() if bytes([ch]) not in banned]
-        self.cls = b"[" + b"".join(re.escape(bytes([ch])) for ch in allowed) + b"]"
-        self.cls_ns = b"[" + b"".join(re.escape(bytes([ch])) for ch in allowed if ch != 32) + b"]"
+        self.cls, self.cls_ns = _classes(
+            delimiters.element, delimiters.component, delimiters.terminator
+        )
         self.groups = 0
         self.checks: list[tuple[str, int, object]] = []
 
@@ -289,29 +315,48 @@ def build(
     return compiled, post
 
 
+_Table = list[tuple[re.Pattern[bytes], Post | None] | bool | None]
+_Tables = dict[Delimiters, _Table]
+_MAX_DELIMITER_SETS = 16
+# Matchers are a pure function of (map, node, delimiters, strictness) and compiling them is
+# most of a validator's start-up (the regex compiler is pure Python): every validator of a
+# map shares them, whatever the number of files a process reads. Keyed by the map's id, the
+# map itself kept alive beside its tables so that the id stays its own.
+_SHARED: dict[int, tuple[CompiledMap, _Tables, _Tables]] = {}
+
+
+def _shared_tables(compiled: CompiledMap) -> tuple[_Tables, _Tables]:
+    entry = _SHARED.get(id(compiled))
+    if entry is None or entry[0] is not compiled:
+        if len(_SHARED) >= 4:
+            _SHARED.clear()
+        entry = _SHARED[id(compiled)] = (compiled, {}, {})
+    return entry[1], entry[2]
+
+
 class FastPaths:
     """Per-node matchers for the delimiters in use, built on first need."""
 
     def __init__(self, compiled: CompiledMap) -> None:
         self.map = compiled
         self._delimiters: Delimiters | None = None
-        self._table: list[tuple[re.Pattern[bytes], Post | None] | bool | None] = []
-        self._by_delimiters: dict[
-            Delimiters, list[tuple[re.Pattern[bytes], Post | None] | bool | None]
-        ] = {}
-        self._strict_by_delimiters: dict[
-            Delimiters, list[tuple[re.Pattern[bytes], Post | None] | bool | None]
-        ] = {}
+        self._table: _Table = []
+        self._by_delimiters, self._strict_by_delimiters = _shared_tables(compiled)
+
+    def _tables_for(self, tables: _Tables, delimiters: Delimiters) -> _Table:
+        table = tables.get(delimiters)
+        if table is None:
+            if len(tables) >= _MAX_DELIMITER_SETS:
+                tables.clear()  # each interchange may choose its own: bounded whatever the input
+            table = tables[delimiters] = [False] * len(self.map.segs)
+        return table
 
     def matcher(
         self, node: SegNode, delimiters: Delimiters, strict: bool = False
     ) -> tuple[re.Pattern[bytes], Post | None] | None:
         """The fast matcher of ``node`` for ``delimiters`` (None: always the exact path)."""
         tables = self._strict_by_delimiters if strict else self._by_delimiters
-        table = tables.get(delimiters)
-        if table is None:
-            table = [False] * len(self.map.segs)
-            tables[delimiters] = table
+        table = self._tables_for(tables, delimiters)
         entry = table[node.index]
         if entry is False:
             entry = build(node, delimiters, strict)
@@ -324,11 +369,7 @@ class FastPaths:
         delimiters = segment.delimiters
         if delimiters is not self._delimiters:
             self._delimiters = delimiters
-            table = self._by_delimiters.get(delimiters)
-            if table is None:
-                table = [False] * len(self.map.segs)
-                self._by_delimiters[delimiters] = table
-            self._table = table
+            self._table = self._tables_for(self._by_delimiters, delimiters)
         entry = self._table[node.index]
         if entry is False:
             entry = build(node, delimiters)

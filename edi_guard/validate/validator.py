@@ -264,27 +264,40 @@ class StructureValidator:
         return []
 
     def feed_many(self, segments: Iterable[Segment]) -> list[Verdict]:
-        """``feed`` every segment in turn; return all the verdicts.
+        """``feed`` every segment in turn; return all the verdicts."""
+        return [verdict for _, verdict in self.feed_many_at(segments)]
 
-        The same fast path as ``feed``, with its state in local variables while segments take
-        it (written back before the general path runs and at the end).
+    def feed_many_at(self, segments: Iterable[Segment]) -> list[tuple[int, Verdict]]:
+        """``feed`` every segment in turn; return each verdict with the position of the
+        segment that completed it (what ``feed`` of that segment would have returned).
+
+        The fast path of ``feed``, with its state in local variables while segments take it
+        (written back before the general path runs and at the end). This loop runs once per
+        segment of every file, so it is written for the interpreter: names bound to locals,
+        the loop entry of ``Walker.enter`` and the actions inlined, no object made for a
+        segment that takes the fast path.
         """
-        out: list[Verdict] = []
+        out: list[tuple[int, Verdict]] = []
         known_tables = self._known
         counts = self._counts
+        counts_get = counts.get
         count_keys = self._count_keys
-        touched_get = self._touched.get
-        register = self.walker._register
-        enter = self.walker.enter
+        touched = self._touched
+        touched_get = touched.get
+        touched_pop = touched.pop
+        walker = self.walker
+        register = walker._register
+        registered = walker.registered
+        reset_bucket = walker.reset_bucket
         classify = self._classify
-        counted = self._counted
+        counted_hl = self._counted_hl
         act = self._act
         extra = self.extra
         node = self._node
         seg_count = self._seg_count
+        lx_count = self._lx_count
         done = 0  # segments taken by the fast path since the last write-back
-        position = 0
-        tag = ""
+        last: Segment | None = None  # the last of them
         loop_id = ""
         ready = self._fast_ready and not self._reader_errors
         delimiters = self._delimiters
@@ -309,16 +322,22 @@ class StructureValidator:
                                 arg,
                                 up,
                             ) = known
-                            count = counts.get(count_key)
+                            count = counts_get(count_key)
                             parts: list[bytes] | None = None
                             if (
                                 (checks is None or count_keys >= checks)
                                 and (count is None or count < limit)
                                 and (
                                     action < _A_HL
-                                    or (parts := counted(action, arg, segment.raw)) is not None
+                                    or (
+                                        arg == lx_count + 1
+                                        if action == _A_LX
+                                        else (parts := counted_hl(segment.raw)) is not None
+                                    )
                                 )
                             ):
+                                # No error: commit the counters (for a loop entry, what
+                                # ``Walker.enter`` does).
                                 if kind == _T_SEGMENT:
                                     if count is None:
                                         counts[count_key] = 1
@@ -330,63 +349,95 @@ class StructureValidator:
                                     else:
                                         counts[count_key] = count + 1
                                 else:
-                                    enter(count_key, parent_key, up)
+                                    # A loop entry: reset below the loop (its count is not
+                                    # below it), count it and its first segment, and leave
+                                    # both where a reset of an enclosing loop finds them.
+                                    bucket = touched_pop(count_key, None)
+                                    if bucket:
+                                        reset_bucket(bucket)
+                                    counts[parent_key] = 1
+                                    if count is None:
+                                        counts[count_key] = 1
+                                        bucket = touched_get(up)
+                                        if bucket is None:
+                                            register(parent_key)  # registers the loop too
+                                        else:  # a bucket exists only for a registered key
+                                            bucket.append(count_key)
+                                            touched[count_key] = [parent_key]
+                                            registered.add(count_key)
+                                    else:
+                                        counts[count_key] = count + 1
+                                        if count_key in registered:
+                                            touched[count_key] = [parent_key]
+                                        else:
+                                            register(parent_key)
                                 done += 1
-                                position = segment.position
+                                last = segment
                                 node = found
                                 seg_count += 1
-                                tag = segment.tag
                                 loop_id = loop
                                 if action:
-                                    if action == _A_DIAGNOSES:
+                                    if action == _A_LX:
+                                        lx_count = arg
+                                    elif action == _A_DIAGNOSES:
                                         extra.diagnoses += arg
-                                    elif action == _A_POINTERS:
-                                        if arg < 0 or arg > extra.diagnoses:
-                                            act(action, arg, parts, loop_id, position, seg_count)
-                                    elif action != _A_LX:
-                                        act(action, arg, parts, loop_id, position, seg_count)
+                                    elif action == _A_CLM:
+                                        lx_count = 0
+                                        extra.diagnoses = 0
+                                    elif action != _A_POINTERS or arg < 0 or arg > extra.diagnoses:
+                                        act(action, arg, parts, loop, segment.position, seg_count)
                                 continue
                 # The general path, on the state as ``feed`` would have left it.
                 if done:
-                    self._write_back(node, seg_count, done, position, tag, loop_id)
+                    self._write_back(node, seg_count, done, last, loop_id)
                     done = 0
+                self._lx_count = lx_count
                 verdicts = self._feed_general(segment)
                 if verdicts:
-                    out += verdicts
+                    position = segment.position
+                    out += [(position, verdict) for verdict in verdicts]
                 node = self._node
                 seg_count = self._seg_count
+                lx_count = self._lx_count
                 ready = self._fast_ready and not self._reader_errors
                 delimiters = self._delimiters
         finally:
             if done:
-                self._write_back(node, seg_count, done, position, tag, loop_id)
+                self._write_back(node, seg_count, done, last, loop_id)
+            self._lx_count = lx_count
         return out
 
     def _write_back(
-        self, node: int, seg_count: int, done: int, position: int, tag: str, loop_id: str
+        self, node: int, seg_count: int, done: int, last: Segment | None, loop_id: str
     ) -> None:
+        assert last is not None
         self._node = node
         self._seg_count = seg_count
         self._segments += done
-        self._position = position
-        self._cursor = (tag, seg_count, position, loop_id, self._set)
+        self._position = position = last.position
+        self._cursor = (last.tag, seg_count, position, loop_id, self._set)
         self._cursor_group = 0
 
+    def _counted_hl(self, raw: bytes) -> list[bytes] | None:
+        """X12Reader's HL numbering for the fast path: the HL's raw elements after counting
+        it, or None (nothing counted) when the reader objects."""
+        parts = raw.split(self._separator)
+        hl = self._hl_fast(parts)
+        if hl is None:
+            return None
+        hl_stack = self._hl_stack
+        if hl >= 0:
+            while hl_stack and hl != hl_stack[-1]:
+                hl_stack.pop()
+        self._hl_count += 1
+        hl_stack.append(self._hl_count)
+        return parts
+
     def _counted(self, action: int, arg: int, raw: bytes) -> list[bytes] | None:
-        """X12Reader's HL and LX numbering for the fast path: the HL's raw elements (LX: an
+        """X12Reader's HL and LX numbering for ``feed``: the HL's raw elements (LX: an
         empty list) after counting it, or None (nothing counted) when the reader objects."""
         if action == _A_HL:
-            parts = raw.split(self._separator)
-            hl = self._hl_fast(parts)
-            if hl is None:
-                return None
-            hl_stack = self._hl_stack
-            if hl >= 0:
-                while hl_stack and hl != hl_stack[-1]:
-                    hl_stack.pop()
-            self._hl_count += 1
-            hl_stack.append(self._hl_count)
-            return parts
+            return self._counted_hl(raw)
         if arg != self._lx_count + 1:
             return None
         self._lx_count = arg

@@ -232,17 +232,8 @@ class Walker:
         counts = self.counts
         registered = self.registered
         bucket = touched.pop(loop_key, None)
-        if bucket:  # reset_below(loop_key), iteratively
-            pop = counts.pop
-            buckets = [bucket]
-            while buckets:
-                for child in buckets.pop():
-                    pop(child, None)
-                    if child in registered:
-                        registered.discard(child)
-                        inner = touched.pop(child, None)
-                        if inner:
-                            buckets.append(inner)
+        if bucket:
+            self.reset_bucket(bucket)
         count = counts.get(loop_key)
         if count is None:
             counts[loop_key] = 1
@@ -258,6 +249,21 @@ class Walker:
             touched[loop_key] = [first_key]
         else:
             self._register(first_key)
+
+    def reset_bucket(self, bucket: list[int]) -> None:
+        """The rest of ``reset_below(key)`` once ``key``'s bucket is popped, iteratively."""
+        touched = self.touched
+        registered = self.registered
+        pop = self.counts.pop
+        buckets = [bucket]
+        while buckets:
+            for child in buckets.pop():
+                pop(child, None)
+                if child in registered:
+                    registered.discard(child)
+                    inner = touched.pop(child, None)
+                    if inner:
+                        buckets.append(inner)
 
     def apply(self, plan: _Plan, start: int, tag: str) -> tuple[int | None, list[WalkError]]:
         """Run ``plan``: update the counters, return the node found and the walk errors."""
