@@ -32,8 +32,7 @@ from edi_guard.policy import Policy
 from edi_guard.ptp import PtpTable
 from edi_guard.ptp import load as load_ptp
 from edi_guard.rules import REGISTRY
-from edi_guard.validate import Limits as ValidatorLimits
-from edi_guard.validate import StructureValidator, ValidationResult
+from edi_guard.validate import StructureValidator, ValidationResult, ValidatorLimits
 from edi_guard.x12.segment import shown_tag
 from edi_guard.x12.tokenizer import Tokenizer
 

@@ -22,6 +22,8 @@ from edi_guard.validate import (
 )
 from edi_guard.x12.segment import Segment
 
+_SETS_REMEMBERED = 64
+
 
 @dataclass(slots=True)
 class StructureGate:
@@ -99,6 +101,9 @@ class StructureGate:
             if isinstance(verdict, SetVerdict):
                 self._sets_seen += 1
                 self._set_status[self._sets_seen] = verdict.status
+                # The pipeline asks about a set right after its SE: older answers can go, so
+                # a file of many sets holds a bounded number of them.
+                self._set_status.pop(self._sets_seen - _SETS_REMEMBERED, None)
                 self._group_sets.append(self._sets_seen)
             elif isinstance(verdict, GroupVerdict):
                 self._group_status = verdict.status

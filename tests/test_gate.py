@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from test_validate_support import CLEAN_837P, mutate, require_corpus
+from x12_builders import ClaimSpec, make_837, read
 
 from edi_guard.gate import StructureGate
 from edi_guard.validate import StructureValidator
@@ -88,3 +89,15 @@ def test_feed_many_at_gives_feeds_verdicts_and_positions() -> None:
         assert found == expected
         assert batched.close() == single.close()
         assert batched.result == single.result
+
+
+def test_the_gate_remembers_a_bounded_number_of_sets() -> None:
+    segments = read(make_837(sets=[[ClaimSpec(f"PCN{n}")] for n in range(200)])).segments
+    gate = StructureGate()
+    asked: list[bool] = []
+    for segment in segments:
+        gate.feed(segment)
+        if segment.tag == "SE":
+            asked.append(gate.set_accepted(len(asked) + 1))
+    assert asked == [True] * 200
+    assert len(gate._set_status) <= 64  # a file of many sets holds only the recent answers

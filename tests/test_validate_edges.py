@@ -209,8 +209,8 @@ def test_beyond_pyx12_findings() -> None:
 def test_limits_bound_the_errors_kept(tmp_path: Path) -> None:
     data = _clean()
     data = data.replace(b"~N3*", b"~N3*" + b"9" * 200 + b"*", 1)
-    from edi_guard.validate import Limits
+    from edi_guard.validate import ValidatorLimits
 
-    result = validate_bytes(data * 1, limits=Limits(max_errors_per_set=1))
+    result = validate_bytes(data * 1, limits=ValidatorLimits(max_errors_per_set=1))
     verdict = result.sets[0]
     assert len(verdict.errors) == 1 and verdict.error_count >= 1

@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from edi_guard.acks import write_999
-from edi_guard.validate import Limits, ValidationResult
+from edi_guard.validate import ValidationResult, ValidatorLimits
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "public"
 NOW = datetime(2024, 1, 2, 3, 4)
-UNBOUNDED = Limits(max_errors_per_set=10**9, max_findings_per_set=10, max_envelope_errors=10**6)
+UNBOUNDED = ValidatorLimits(
+    max_errors_per_set=10**9, max_findings_per_set=10, max_envelope_errors=10**6
+)
 
 
 def require_corpus() -> Path:

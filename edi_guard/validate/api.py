@@ -8,14 +8,16 @@ from pathlib import Path
 
 from edi_guard.errors import X12SyntaxError
 from edi_guard.limits import DEFAULT_LIMITS as DEFAULT_INPUT_LIMITS
-from edi_guard.validate.model import Limits, ValidationResult
+from edi_guard.validate.model import ValidationResult, ValidatorLimits
 from edi_guard.validate.validator import StructureValidator
 from edi_guard.x12.tokenizer import Tokenizer
 
 CHUNK = 1 << 20
 
 
-def validate_chunks(chunks: Iterable[bytes], *, limits: Limits | None = None) -> ValidationResult:
+def validate_chunks(
+    chunks: Iterable[bytes], *, limits: ValidatorLimits | None = None
+) -> ValidationResult:
     validator = StructureValidator(limits=limits)
     # The input caps (segment and element length) of edi_guard.limits, as `fix` applies them.
     tokenizer = Tokenizer.from_limits(DEFAULT_INPUT_LIMITS)
@@ -31,12 +33,12 @@ def validate_chunks(chunks: Iterable[bytes], *, limits: Limits | None = None) ->
     return validator.result
 
 
-def validate_bytes(data: bytes, *, limits: Limits | None = None) -> ValidationResult:
+def validate_bytes(data: bytes, *, limits: ValidatorLimits | None = None) -> ValidationResult:
     return validate_chunks([data], limits=limits)
 
 
 def validate_file(
-    path: str | os.PathLike[str], *, limits: Limits | None = None
+    path: str | os.PathLike[str], *, limits: ValidatorLimits | None = None
 ) -> ValidationResult:
     """Validate a file in one streaming pass; memory stays flat whatever its size."""
 

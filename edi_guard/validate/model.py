@@ -21,7 +21,7 @@ IK4_CODES = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
+class ValidatorLimits:
     """Bounds that keep memory flat whatever the input."""
 
     max_errors_per_set: int = 100

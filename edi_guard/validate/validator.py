@@ -3,7 +3,7 @@
 Feed every segment of a file in order. Verdicts come out as soon as they are final: a
 ``SetVerdict`` at SE (or at whatever replaces a missing SE), a ``GroupVerdict`` at GE, an
 ``InterchangeVerdict`` at IEA. Memory does not grow with the input: per set at most
-``Limits.max_errors_per_set`` errors are kept (the rest are counted), and the walker's
+``ValidatorLimits.max_errors_per_set`` errors are kept (the rest are counted), and the walker's
 counters are bounded by the map.
 
 Where pyx12's verdicts depend on its error tree (which segment an error attaches to, which
@@ -29,11 +29,11 @@ from edi_guard.validate.model import (
     GroupVerdict,
     InterchangeVerdict,
     Level,
-    Limits,
     SetVerdict,
     Status,
     StructureError,
     ValidationResult,
+    ValidatorLimits,
     Verdict,
 )
 from edi_guard.validate.walker import _ENTER as _WALK_ENTER
@@ -67,7 +67,7 @@ class _Set:
     first_position: int
     tsid: str
     reference: str
-    limits: Limits
+    limits: ValidatorLimits
     errors: list[StructureError] = field(default_factory=list)
     error_count: int = 0
     seg_error_records: set[int] = field(default_factory=set)
@@ -147,9 +147,9 @@ class StructureValidator:
     """Streaming: feed every segment of a file in order (including ISA/GS/ST/SE/GE/IEA)."""
 
     def __init__(
-        self, *, limits: Limits | None = None, compiled: CompiledMap | None = None
+        self, *, limits: ValidatorLimits | None = None, compiled: CompiledMap | None = None
     ) -> None:
-        self.limits = limits or Limits()
+        self.limits = limits or ValidatorLimits()
         self.map = compiled or load_compiled()
         self.walker = Walker(self.map)
         self.fast = FastPaths(self.map)
@@ -1358,7 +1358,9 @@ class StructureValidator:
         return self._close_open(missing_trailers=True)
 
 
-def validate_segments(segments: object, *, limits: Limits | None = None) -> ValidationResult:
+def validate_segments(
+    segments: object, *, limits: ValidatorLimits | None = None
+) -> ValidationResult:
     """Validate an iterable of segments (tests and small inputs)."""
     validator = StructureValidator(limits=limits)
     for segment in segments:  # type: ignore[attr-defined]
