@@ -227,7 +227,11 @@ def test_sigkill_in_the_middle_of_a_file_then_restart_loses_and_repeats_nothing(
     again = start(watchers, tmp_path, "--workers", "2", tag="restarted")
     again.wait_for(lambda: set(files_in(again.archive)) == set(uploads), 90, "every file archived")
     time.sleep(1.2)
-    assert any(e["event"] == "file_recovered" and e["file"] == "big.x12" for e in again.events())
+    [recovered] = [
+        e for e in again.events() if e["event"] == "file_recovered" and e["file"] == "big.x12"
+    ]
+    assert recovered["unfinished_outputs_removed"] >= 1
+    assert not list(again.out.glob(".*.tmp")), "a killed worker's temporary outputs remain"
     both = [watcher, again]
     assert processed(both) == dict.fromkeys(uploads, 1)
     for name, data in uploads.items():

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import glob
 import hashlib
 import json
 import multiprocessing
@@ -296,6 +297,25 @@ def _process(state: _WorkerState, claimed: Claimed, sha256: str) -> Handled:
         outputs=len(result.written),
         seconds_processing=seconds,
     )
+
+
+def remove_unfinished_outputs(out_dir: Path, name: str) -> int:
+    """Delete the temporary outputs a killed worker left for the input ``name``.
+
+    Outputs are written to hidden temporary files and renamed when complete (AtomicFile);
+    a worker killed in between leaves them behind. The file is adopted by this watcher alone,
+    so nobody else is writing them. Returns how many were removed.
+    """
+    from edi_guard.pipeline import OutputPaths
+
+    paths = OutputPaths.in_directory(out_dir, Path(name).stem)
+    removed = 0
+    for output in (getattr(paths, attribute) for attribute in paths.__dataclass_fields__):
+        for leftover in out_dir.glob(f".{glob.escape(output.name)}.*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+                removed += 1
+    return removed
 
 
 def file_sha256(path: Path) -> str:
@@ -605,7 +625,13 @@ class Service:
 
     def _recover(self) -> None:
         for claimed in self.workspace.adopt():
-            log.info("file_recovered", file=claimed.name, token=claimed.token)
+            removed = remove_unfinished_outputs(self.settings.out_dir, claimed.name)
+            log.info(
+                "file_recovered",
+                file=claimed.name,
+                token=claimed.token,
+                unfinished_outputs_removed=removed,
+            )
             self._claimed.append((claimed, 0.0))
 
     def _dispatch(self, now: float) -> None:
