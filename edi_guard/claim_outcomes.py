@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from edi_guard.assemble import Block, ClaimUnit
 from edi_guard.engine import TPI_CODES, ClaimDecision
-from edi_guard.model.claim import Claim, Party
+from edi_guard.model.claim import Claim, Party, PlainClaim
 from edi_guard.outcome import ClaimOutcome, LineEcho, SetContext
 from edi_guard.rules.base import Finding, Outcome
 from edi_guard.x12.segment import Segment
@@ -50,13 +50,18 @@ def _party(segment: Segment | None, entity: str) -> Party:
     )
 
 
+_NO_CONTEXT = SetContext("", "", Party("41", ""), Party("40", ""), Party("85", ""))
+
+
 def claim_outcome(
     unit: ClaimUnit, decision: ClaimDecision, context: SetContext | None
 ) -> ClaimOutcome:
+    if decision.plain is not None:
+        return _plain_outcome(unit, decision.plain, context)
     received = decision.received
     final = decision.final
     clm = unit.first
-    set_context = context or SetContext("", "", Party("41", ""), Party("40", ""), Party("85", ""))
+    set_context = context or _NO_CONTEXT
     if received is None:
         return ClaimOutcome(
             claim_id=clm.element(1),
@@ -75,8 +80,7 @@ def claim_outcome(
             first_service_date=None,
             last_service_date=None,
         )
-    if set_context.billing_provider != received.billing_provider:
-        set_context = replace(set_context, billing_provider=received.billing_provider)
+    set_context = _with_billing_provider(set_context, received.billing_provider)
     first_day, last_day = _service_period(received)
     charge_out = final.total_charge if final is not None and not decision.rejected else Decimal(0)
     dropped = Decimal(0)
@@ -97,15 +101,49 @@ def claim_outcome(
         place_of_service=received.place_of_service,
         is_tpi=any(line.code in TPI_CODES for line in received.lines),
         context=set_context,
-        patient=Party(
-            "QC", patient.last_name, patient.first_name, "MI", received.subscriber.identifier
-        ),
+        patient=_patient_echo(patient, received.subscriber.identifier),
         member_id=received.subscriber.identifier,
         clearinghouse_trace=received.clearinghouse_trace,
         first_service_date=first_day,
         last_service_date=last_day,
         rejected_lines=_rejected_lines(received, decision.findings) if decision.rejected else (),
     )
+
+
+def _plain_outcome(unit: ClaimUnit, plain: PlainClaim, context: SetContext | None) -> ClaimOutcome:
+    """A claim the screen passed (``decide_plain``): accepted as received, nothing found.
+    The same outcome the full path gives, from the few values the screen read (tests check
+    the two agree claim for claim)."""
+    return ClaimOutcome(
+        claim_id=plain.claim_id,
+        position=unit.position,
+        status="accepted",
+        findings=(),
+        charge_in=plain.total_charge,
+        charge_out=plain.total_charge,
+        charge_dropped=Decimal(0),
+        place_of_service=plain.place_of_service,
+        is_tpi=False,
+        context=_with_billing_provider(context or _NO_CONTEXT, plain.billing_provider),
+        patient=_patient_echo(plain.patient, plain.subscriber_identifier),
+        member_id=plain.subscriber_identifier,
+        clearinghouse_trace=plain.clearinghouse_trace,
+        first_service_date=plain.first_service_date,
+        last_service_date=plain.last_service_date,
+    )
+
+
+def _with_billing_provider(context: SetContext, billing_provider: Party) -> SetContext:
+    """The set's context naming the claim's billing provider (the same object while the
+    billing provider stays, so reports can tell when it changes)."""
+    if context.billing_provider == billing_provider:
+        return context
+    return replace(context, billing_provider=billing_provider)
+
+
+def _patient_echo(patient: Party, member_id: str) -> Party:
+    """The 277CA's NM1*QC: the patient (or the subscriber who is the patient), by member id."""
+    return Party("QC", patient.last_name, patient.first_name, "MI", member_id)
 
 
 def _service_period(claim: Claim) -> tuple[date | None, date | None]:

@@ -30,7 +30,6 @@ from edi_guard.history.store import HistoryStore, needs_history, reservation_for
 from edi_guard.model.claim import Claim
 from edi_guard.model.mapping import map_claim
 from edi_guard.outcome import ClaimOutcome, SetContext, Summary
-from edi_guard.plain_outcome import plain_outcome
 from edi_guard.policy import Policy
 from edi_guard.ptp import PtpTable
 from edi_guard.rules.base import HistoryView, Outcome, Rule
@@ -232,7 +231,6 @@ class FileRun:
         self._first_set_of_interchange = 1
         self._max_claims = max_claims
         self._claims_seen = 0
-        self._claims_fed = 0  # CLM segments handed to the validator
         self._duplicate = False
         self._interchange_key: tuple[str, str] | None = None
         self.duplicate_positions: set[int] = set()
@@ -267,11 +265,14 @@ class FileRun:
                 self._on_item(item)
 
     def _near_claim_cap(self, segments: list[Segment]) -> bool:
-        """Whether the CLM segments read so far, this chunk's included, pass the cap."""
+        """Whether the claims per file cap could be passed within ``segments``.
+
+        The claims handed out so far, the one the assembler may hold, and at most one per
+        segment of the chunk: a bound, so no segment needs looking at.
+        """
         if self._max_claims is None:
             return False
-        self._claims_fed += sum(1 for segment in segments if segment.tag == "CLM")
-        return self._claims_fed > self._max_claims
+        return self._claims_seen + 1 + len(segments) > self._max_claims
 
     def fail(self, error: X12SyntaxError) -> None:
         """The input broke off: what is open is rejected; nothing of it goes out."""
@@ -441,11 +442,7 @@ class FileRun:
         decision = self._decide(unit)
         segments = None if decision.rejected else decision.segments
         self._corrected.claim(unit, segments)
-        outcome = (
-            plain_outcome(unit, decision.plain, context)
-            if decision.plain is not None
-            else claim_outcome(unit, decision, context)
-        )
+        outcome = claim_outcome(unit, decision, context)
         self._set_context = outcome.context  # reused while the billing provider stays
         if decision.crashed_rules:
             self.crashed_rules.extend(decision.crashed_rules)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from test_validate_support import CLEAN_837P, mutate, require_corpus
+from test_validate_support import clean_and_mutated
 from x12_builders import ClaimSpec, make_837, read
 
 from edi_guard.gate import StructureGate
@@ -16,15 +16,7 @@ _State = tuple[tuple[bool, ...], bool, list[int], bool]
 
 
 def _inputs() -> list[bytes]:
-    folder = require_corpus() / "837p"
-    files = [(folder / name).read_bytes() for name in CLEAN_837P]
-    rng = random.Random(11)
-    inputs = list(files)
-    for _ in range(40):
-        data = rng.choice(files)
-        for _ in range(rng.choice((1, 2, 3))):
-            _, data = mutate(data, rng)
-        inputs.append(data)
+    files, inputs = clean_and_mutated(11, 40, (1, 2, 3))
     # Several groups and interchanges in one chunk, one group rejected: the group status a
     # query sees must be its own group's, not that of a later group in the same chunk.
     first = files[0]

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
-from test_validate_support import CLEAN_837P, NOW, UNBOUNDED, mutate, require_corpus
+from test_validate_support import CLEAN_837P, NOW, UNBOUNDED, clean_and_mutated, require_corpus
 
 from edi_guard.acks import write_999, write_ta1
 from edi_guard.validate import SetVerdict, StructureValidator
@@ -138,15 +138,7 @@ class _GeneralOnly(StructureValidator):
 
 
 def test_fast_path_gives_the_general_paths_results() -> None:
-    folder = require_corpus() / "837p"
-    rng = random.Random(7)
-    files = [(folder / name).read_bytes() for name in CLEAN_837P]
-    inputs = list(files)
-    for _ in range(120):
-        data = rng.choice(files)
-        for _ in range(rng.choice((1, 1, 2))):
-            _, data = mutate(data, rng)
-        inputs.append(data)
+    files, inputs = clean_and_mutated(7, 120, (1, 1, 2))
     inputs.append(files[0] + files[1].replace(b"*", b"|"))  # two interchanges, new delimiters
     fast = FastPaths(load_compiled())  # a pure cache: shared, the test runs faster
     for data in inputs:

@@ -179,3 +179,21 @@ def mutate(data: bytes, rng: random.Random) -> tuple[str, bytes]:
         body[k] = sep.join(fields)
         tag = "HL02"
     return f"{kind} {tag} at {i + 2}", isa + term.join(body) + term
+
+
+def clean_and_mutated(
+    seed: int, mutants: int, edits: tuple[int, ...]
+) -> tuple[list[bytes], list[bytes]]:
+    """The clean corpus 837P files, and they followed by ``mutants`` copies of random ones,
+    each with a number of random edits drawn from ``edits`` (a fixed seed: the same inputs
+    every run)."""
+    folder = require_corpus() / "837p"
+    files = [(folder / name).read_bytes() for name in CLEAN_837P]
+    rng = random.Random(seed)
+    inputs = list(files)
+    for _ in range(mutants):
+        data = rng.choice(files)
+        for _ in range(rng.choice(edits)):
+            _, data = mutate(data, rng)
+        inputs.append(data)
+    return files, inputs

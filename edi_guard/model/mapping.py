@@ -67,6 +67,30 @@ def _first_component(value: str, separator: str) -> str:
     return value.split(separator, 1)[0] if separator in value else value
 
 
+def _amount_at(segment: Segment, index: int, reference: str, *, required: bool) -> Decimal | None:
+    """``to_decimal(segment, reference)`` for a simple element, without parsing the
+    reference: every claim and line goes through here."""
+    elements = segment.elements
+    value = elements[index] if index < len(elements) else ""
+    return _amount(
+        _first_component(value, segment.delimiters.component_str),
+        segment,
+        reference,
+        required=required,
+    )
+
+
+def _required_amount(segment: Segment, index: int, reference: str) -> Decimal:
+    amount = _amount_at(segment, index, reference, required=True)
+    assert amount is not None  # required: _amount raised instead of giving None
+    return amount
+
+
+def _line_amounts(sv1: Segment) -> tuple[Decimal, Decimal | None]:
+    """SV102 (the charge, required) and SV104 (the units, optional)."""
+    return _required_amount(sv1, 2, "SV102"), _amount_at(sv1, 4, "SV104", required=False)
+
+
 _DATES: dict[str, date] = {}
 """CCYYMMDD text -> date: a file's service and birth dates repeat (bounded, see to_date)."""
 
@@ -192,19 +216,7 @@ class _LineBuilder:
                 for pointer in elements[7].split(separator)
                 if pointer.isascii() and pointer.isdigit()
             )
-        charge = _amount(
-            _first_component(elements[2], separator) if count > 2 else "",
-            sv1,
-            "SV102",
-            required=True,
-        )
-        assert charge is not None
-        units = _amount(
-            _first_component(elements[4], separator) if count > 4 else "",
-            sv1,
-            "SV104",
-            required=False,
-        )
+        charge, units = _line_amounts(sv1)
         start, end = self.dates if self.dates else (None, None)
         if start is not None and end is not None and end < start:
             raise MappingError(
@@ -392,10 +404,7 @@ def map_claim(unit: ClaimUnit) -> Claim:
     separator = clm.delimiters.component_str
     elements = clm.elements
     count = len(elements)
-    total = _amount(
-        _first_component(elements[2], separator) if count > 2 else "", clm, "CLM02", required=True
-    )
-    assert total is not None
+    total = _required_amount(clm, 2, "CLM02")
     facility = elements[5].split(separator) if count > 5 else []
     return Claim(
         claim_id=elements[1] if count > 1 else "",
@@ -444,9 +453,7 @@ def _screen(unit: ClaimUnit) -> PlainClaim | None:
     facility = elements[5].split(separator) if count > 5 else []
     if len(facility) > 2 and facility[2] in HISTORY_FREQUENCIES:
         return None
-    total = _amount(
-        _first_component(elements[2], separator) if count > 2 else "", clm, "CLM02", required=True
-    )
+    total = _required_amount(clm, 2, "CLM02")
     line_total = Decimal(0)
     first_day: date | None = None
     last_day: date | None = None
@@ -472,20 +479,7 @@ def _screen(unit: ClaimUnit) -> PlainClaim | None:
                 composite = line[1].split(separator, 2) if size > 1 else [""]
                 if len(composite) > 1 and composite[1] in TPI_PROCEDURES:
                     return None
-                charge = _amount(
-                    _first_component(line[2], separator) if size > 2 else "",
-                    segment,
-                    "SV102",
-                    required=True,
-                )
-                assert charge is not None
-                line_total += charge
-                _amount(
-                    _first_component(line[4], separator) if size > 4 else "",
-                    segment,
-                    "SV104",
-                    required=False,
-                )
+                line_total += _line_amounts(segment)[0]  # SV104 read too: it may be refused
             elif tag == "DTP":
                 if not dated and segment.element(1) == "472":
                     start, end = _service_dates(segment)

@@ -190,13 +190,7 @@ class Tokenizer:
             if tail[:3] == b"ISA" and len(tail) > 3 and not tail[3:4].isalnum():
                 self._delimiters = None
                 return start
-            self._check_open_element(buffer, start)
-            if len(buffer) - start > self._max_segment_bytes:
-                raise X12SyntaxError(
-                    f"no segment terminator within {self._max_segment_bytes} bytes "
-                    "(the segment length limit)",
-                    offset=self._buffer_offset + start,
-                )
+            self._check_unterminated(buffer, start)
             return start
         separator = delimiters.element
         limit = self._max_segment_bytes
