@@ -10,20 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from edi_guard.assemble import ClaimUnit
 from edi_guard.errors import MappingError
 from edi_guard.model.claim import Claim, PlainClaim
 from edi_guard.model.edits import apply_edits
 from edi_guard.model.mapping import map_claim, screen_claim
+from edi_guard.policy import Policy
+from edi_guard.ptp import PtpTable
 from edi_guard.rules import clm001_charge_total_mismatch, clm002_service_date_missing
 from edi_guard.rules.base import NOTHING, Finding, HistoryView, Outcome, Rule, RuleContext
 from edi_guard.x12.segment import Segment
-
-if TYPE_CHECKING:
-    from edi_guard.policy import Policy
-    from edi_guard.ptp import PtpTable
 
 Status = Literal["accepted", "corrected", "rejected"]
 

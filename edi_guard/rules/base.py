@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from edi_guard.model.claim import Claim, ServiceLine
-
-if TYPE_CHECKING:
-    from edi_guard.policy import Policy
-    from edi_guard.ptp import PtpTable
+from edi_guard.policy import Policy
+from edi_guard.ptp import PtpTable
 
 
 class Outcome(Enum):
