@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from edi_guard.history.migrations import v0001_initial, v0002_interchanges
+from edi_guard.history.migrations import v0001_initial, v0002_interchanges, v0003_lean_writes
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -44,6 +44,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, v0001_initial.NAME, v0001_initial.SQLITE, v0001_initial.POSTGRESQL),
     Migration(2, v0002_interchanges.NAME, v0002_interchanges.SQLITE, v0002_interchanges.POSTGRESQL),
+    Migration(3, v0003_lean_writes.NAME, v0003_lean_writes.SQLITE, v0003_lean_writes.POSTGRESQL),
 )
 LATEST = MIGRATIONS[-1].version
 
