@@ -20,6 +20,7 @@ from edi_guard.model.mapping import map_claim, screen_claim
 from edi_guard.policy import Policy
 from edi_guard.ptp import PtpTable
 from edi_guard.rules import clm001_charge_total_mismatch, clm002_service_date_missing
+from edi_guard.rules._lines import tpi_view
 from edi_guard.rules.base import NOTHING, Finding, HistoryView, Outcome, Rule, RuleContext
 from edi_guard.x12.segment import Segment
 
@@ -144,7 +145,9 @@ def evaluate(
     segments = unit.segments
     findings: list[Finding] = []
     crashed: list[str] = []
-    has_tpi = any(line.procedure.code in TPI_CODES for line in received.lines)
+    # The view the TPI rules share, computed once here; its absence says the claim meets
+    # only the claim-integrity rules.
+    has_tpi = tpi_view(received, context) is not None
     for rule in _enabled(registry, payer_policy, tpi=has_tpi):
         try:
             result = rule.check(claim, context)

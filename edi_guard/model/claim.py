@@ -108,7 +108,9 @@ class ServiceLine:
         """Each day the line covers: one for D8, every day of an RD8 range."""
         if self.service_date is None:
             return ()
-        end = self.service_date_end or self.service_date
+        if self.service_date_end is None:  # D8: most lines
+            return (self.service_date,)
+        end = self.service_date_end
         span = (end - self.service_date).days
         return tuple(self.service_date + timedelta(days=offset) for offset in range(span + 1))
 

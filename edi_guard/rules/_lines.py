@@ -4,19 +4,19 @@ rules.md defines the terms used here: a *TPI line* is a 2400 SV1 with SV101-2 in
 {20552, 20553}; *same day* is the same DTP*472 date, an RD8 range counting for each day in it;
 *modifiers* are SV101-3..SV101-6.
 
-Most claims carry no TPI line, and every TPI rule asks that first. :func:`tpi_view` answers it
-once per version of the claim: the answer is kept in ``RuleContext.extra``, which lives for one
-claim's evaluation, keyed by the identity of the claim it was computed for (the engine maps a new
-claim after each correction, so a stale answer can never be reused).
+Every TPI rule asks first which lines are TPI lines, and most then ask about one kind of other
+line (E/M, drug, anesthesia...). :func:`tpi_view` sorts the lines once per version of the claim:
+the view is kept in ``RuleContext.extra``, which lives for one claim's evaluation, and holds the
+claim it was computed for (the engine maps a new claim after each correction, so a stale view
+can never be reused). What a code is, is answered once per distinct code (:func:`code_kind`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import cast
 
 from edi_guard import vocab
 from edi_guard.model.claim import Claim, ServiceLine
@@ -38,12 +38,61 @@ def is_tpi(line: ServiceLine) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeKind:
+    """What the rules ask of a procedure code (SV101-2), answered once per distinct code."""
+
+    tpi: bool
+    em: bool
+    """An office/outpatient E/M code (TPI003, TPI008)."""
+    drug: bool
+    """A HCPCS J-code: rules.md's drug line (TPI011, TPI012)."""
+    injection: bool
+    """A procedure that administers an injected drug (TPI012)."""
+    anesthesia: bool
+    imaging_guidance: bool
+
+
+_KINDS: dict[str, CodeKind] = {}
+"""SV101-2 as received -> its kind: a file bills a few hundred distinct codes (bounded)."""
+
+
+def code_kind(code: str) -> CodeKind:
+    kind = _KINDS.get(code)
+    if kind is None:
+        kind = CodeKind(
+            tpi=code in TPI_CODES,
+            em=vocab.is_em(code),
+            drug=vocab.is_j_code(code),
+            injection=is_injection_procedure(code),
+            anesthesia=vocab.is_anesthesia(code),
+            imaging_guidance=vocab.is_imaging_guidance(code),
+        )
+        if len(_KINDS) >= 4096:
+            _KINDS.clear()
+        _KINDS[code] = kind
+    return kind
+
+
+@dataclass(frozen=True, slots=True)
 class TpiView:
-    """A claim that carries at least one TPI line, with its TPI lines and days at hand."""
+    """The facts of a claim that carries at least one TPI line, computed once and shared.
+
+    Every TPI rule asks something of the claim's lines; one pass sorts them here, so that a
+    rule about lines the claim does not have (an anesthesia line, a NOC drug) leaves at its
+    first test instead of scanning the lines again.
+    """
 
     claim: Claim
     tpi_lines: tuple[ServiceLine, ...]
     tpi_days: frozenset[date]
+    other_lines: tuple[ServiceLine, ...]
+    """Lines that are not TPI lines, in claim order."""
+    codes: frozenset[str]
+    """SV101-2 of every line, as received."""
+    em_lines: tuple[ServiceLine, ...]
+    drug_lines: tuple[ServiceLine, ...]
+    anesthesia_lines: tuple[ServiceLine, ...]
+    imaging_guidance_lines: tuple[ServiceLine, ...]
 
     def tpi_lines_on(self, line: ServiceLine) -> tuple[ServiceLine, ...]:
         """The TPI lines that share a day with ``line`` (``line`` itself excluded)."""
@@ -54,24 +103,54 @@ class TpiView:
             other for other in self.tpi_lines if other is not line and same_day(other, line)
         )
 
-    def other_lines(self) -> Iterator[ServiceLine]:
-        """Lines that are not TPI lines, in claim order."""
-        return (line for line in self.claim.lines if not is_tpi(line))
-
 
 def tpi_view(claim: Claim, context: RuleContext) -> TpiView | None:
     """The claim's TPI view, or None when it has no TPI line (the cheap early exit)."""
     cached = context.extra.get(_CACHE_KEY)
-    # (claim, view): every TPI rule asks, so the check is kept to an identity test.
-    if isinstance(cached, tuple) and cached[0] is claim:
-        return cast("TpiView | None", cached[1])
-    lines = tuple(line for line in claim.lines if line.procedure.code in TPI_CODES)
-    view = None
-    if lines:
-        days = frozenset(day for line in lines for day in line.service_days())
-        view = TpiView(claim, lines, days)
-    context.extra[_CACHE_KEY] = (claim, view)
+    # Every TPI rule asks, so the check is kept to an identity test. A claim without a TPI
+    # line is not remembered: the engine runs no TPI rule on it.
+    if isinstance(cached, TpiView) and cached.claim is claim:
+        return cached
+    view = _view(claim)
+    if view is not None:
+        context.extra[_CACHE_KEY] = view
     return view
+
+
+def _view(claim: Claim) -> TpiView | None:
+    tpi: list[ServiceLine] = []
+    other: list[ServiceLine] = []
+    em: list[ServiceLine] = []
+    drug: list[ServiceLine] = []
+    anesthesia: list[ServiceLine] = []
+    imaging: list[ServiceLine] = []
+    for line in claim.lines:
+        kind = code_kind(line.procedure.code)
+        if kind.tpi:
+            tpi.append(line)
+            continue
+        other.append(line)
+        if kind.em:
+            em.append(line)
+        if kind.drug:
+            drug.append(line)
+        if kind.anesthesia:
+            anesthesia.append(line)
+        if kind.imaging_guidance:
+            imaging.append(line)
+    if not tpi:
+        return None
+    return TpiView(
+        claim=claim,
+        tpi_lines=tuple(tpi),
+        tpi_days=frozenset(day for line in tpi for day in line.service_days()),
+        other_lines=tuple(other),
+        codes=frozenset(line.procedure.code for line in claim.lines),
+        em_lines=tuple(em),
+        drug_lines=tuple(drug),
+        anesthesia_lines=tuple(anesthesia),
+        imaging_guidance_lines=tuple(imaging),
+    )
 
 
 def same_day(first: ServiceLine, second: ServiceLine) -> bool:

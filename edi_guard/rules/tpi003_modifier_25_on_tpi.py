@@ -36,7 +36,6 @@ Correct, 277CA STC A7:453 (procedure modifier).
 
 from __future__ import annotations
 
-from edi_guard import vocab
 from edi_guard.model.claim import Claim, ServiceLine
 from edi_guard.rules._lines import line_label, same_day, tpi_view, without_modifier
 from edi_guard.rules.base import (
@@ -68,7 +67,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
         edits.append(
             SetModifiers(line.sv1_position, without_modifier(line.procedure.modifiers, SEPARATE_EM))
         )
-        target = _em_line_for(claim, line, given)
+        target = _em_line_for(view.em_lines, line, given)
         if target is None:
             message = (
                 f"{line_label(line)}: modifier 25 does not belong on a procedure, and no E/M "
@@ -87,11 +86,12 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=tuple(findings), edits=tuple(edits))
 
 
-def _em_line_for(claim: Claim, tpi_line: ServiceLine, taken: set[int]) -> ServiceLine | None:
-    for line in claim.lines:
+def _em_line_for(
+    em_lines: tuple[ServiceLine, ...], tpi_line: ServiceLine, taken: set[int]
+) -> ServiceLine | None:
+    for line in em_lines:
         if (
-            vocab.is_em(line.procedure.code)
-            and line.sv1_position not in taken
+            line.sv1_position not in taken
             and not line.procedure.has_modifier(SEPARATE_EM)
             and len(line.procedure.modifiers) < MAX_MODIFIERS
             and same_day(line, tpi_line)

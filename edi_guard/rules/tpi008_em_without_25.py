@@ -30,7 +30,6 @@ Reject (policy ``em_without_25``: reject / warn), 277CA STC A8:453 (procedure mo
 
 from __future__ import annotations
 
-from edi_guard import vocab
 from edi_guard.model.claim import Claim
 from edi_guard.policy import RejectOrWarn
 from edi_guard.rules._lines import line_label, lines_text, tpi_view
@@ -46,8 +45,8 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
         return NOTHING
     outcome = Outcome.WARN if context.policy.em_without_25 is RejectOrWarn.WARN else Outcome.REJECT
     findings: list[Finding] = []
-    for line in view.other_lines():
-        if not vocab.is_em(line.procedure.code) or line.procedure.has_modifier(SEPARATE_EM):
+    for line in view.em_lines:
+        if line.procedure.has_modifier(SEPARATE_EM):
             continue
         same_day = view.tpi_lines_on(line)
         if not same_day:

@@ -39,14 +39,14 @@ from __future__ import annotations
 
 from edi_guard.model.claim import Claim
 from edi_guard.policy import RejectOrWarn
-from edi_guard.rules._lines import drugs, is_drug_line, tpi_view
+from edi_guard.rules._lines import drugs, tpi_view
 from edi_guard.rules.base import NOTHING, Outcome, Rule, RuleContext, RuleResult
 
 
 def check(claim: Claim, context: RuleContext) -> RuleResult:
     """Reject (or warn on) a TPI claim whose text names a billable drug it does not bill."""
     view = tpi_view(claim, context)
-    if view is None or any(is_drug_line(line) for line in claim.lines):
+    if view is None or view.drug_lines:
         return NOTHING
     vocabulary = drugs(context)
     places: list[str] = []

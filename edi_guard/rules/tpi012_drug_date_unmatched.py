@@ -35,7 +35,7 @@ from __future__ import annotations
 from datetime import date
 
 from edi_guard.model.claim import Claim
-from edi_guard.rules._lines import is_drug_line, is_injection_procedure, line_label, tpi_view
+from edi_guard.rules._lines import code_kind, line_label, tpi_view
 from edi_guard.rules.base import NOTHING, Finding, Outcome, Rule, RuleContext, RuleResult
 
 
@@ -44,12 +44,12 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     view = tpi_view(claim, context)
     if view is None:
         return NOTHING
-    drug_lines = [line for line in claim.lines if is_drug_line(line)]
+    drug_lines = view.drug_lines
     if not drug_lines:
         return NOTHING
     injection_days: set[date] = set(view.tpi_days)
-    for line in view.other_lines():
-        if is_injection_procedure(line.procedure.code):
+    for line in view.other_lines:
+        if code_kind(line.procedure.code).injection:
             injection_days.update(line.service_days())
     findings: list[Finding] = []
     for line in drug_lines:

@@ -56,9 +56,12 @@ MAX_DESCRIPTION = 80
 
 def check(claim: Claim, context: RuleContext) -> RuleResult:
     """Fill an empty SV101-7 of a NOC drug line from its NTE02, or reject the line."""
-    if tpi_view(claim, context) is None:
+    view = tpi_view(claim, context)
+    if view is None:
         return NOTHING
     noc_codes = drugs(context).noc_codes
+    if noc_codes.isdisjoint(view.codes):
+        return NOTHING
     findings: list[Finding] = []
     edits: list[Edit] = []
     for line in claim.lines:

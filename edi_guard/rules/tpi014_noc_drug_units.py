@@ -60,9 +60,12 @@ def carries_dose(description: str) -> bool:
 
 def check(claim: Claim, context: RuleContext) -> RuleResult:
     """Set SV104 to 1 on a NOC drug line whose SV101-7 states the dose; else reject it."""
-    if tpi_view(claim, context) is None:
+    view = tpi_view(claim, context)
+    if view is None:
         return NOTHING
     noc_codes = drugs(context).noc_codes
+    if noc_codes.isdisjoint(view.codes):
+        return NOTHING
     findings: list[Finding] = []
     edits: list[Edit] = []
     for line in claim.lines:

@@ -31,9 +31,12 @@ from edi_guard.rules.base import NOTHING, Outcome, Rule, RuleContext, RuleResult
 
 def check(claim: Claim, context: RuleContext) -> RuleResult:
     """Reject each line billing a facility-only drug code (C9399)."""
-    if tpi_view(claim, context) is None:
+    view = tpi_view(claim, context)
+    if view is None:
         return NOTHING
     facility_only = drugs(context).facility_only_codes
+    if facility_only.isdisjoint(view.codes):
+        return NOTHING
     findings = tuple(
         RULE.line_finding(
             line,

@@ -39,11 +39,14 @@ JZ_REQUIRED_FROM = date(2023, 7, 1)
 
 def check(claim: Claim, context: RuleContext) -> RuleResult:
     """Warn on each single-dose-vial drug line without JW/JZ on a Medicare claim."""
-    if tpi_view(claim, context) is None:
+    view = tpi_view(claim, context)
+    if view is None:
+        return NOTHING
+    vocabulary = drugs(context)
+    if vocabulary.single_dose_vial_codes.isdisjoint(view.codes):
         return NOTHING
     if not context.policy.is_medicare(claim.claim_filing_indicator):
         return NOTHING
-    vocabulary = drugs(context)
     waste = tuple(vocabulary.waste_modifiers)
     findings = tuple(
         RULE.line_finding(

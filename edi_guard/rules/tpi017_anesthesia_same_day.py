@@ -26,7 +26,6 @@ Reject, 277CA STC A8:454 (procedure code), on the anesthesia line.
 
 from __future__ import annotations
 
-from edi_guard import vocab
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import line_label, lines_text, tpi_view
 from edi_guard.rules.base import NOTHING, Outcome, Rule, RuleContext, RuleResult
@@ -44,8 +43,8 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
             f"injection on {lines_text(same_day)}; anesthesia is not separately payable with "
             "20552/20553",
         )
-        for line in view.other_lines()
-        if vocab.is_anesthesia(line.procedure.code) and (same_day := view.tpi_lines_on(line))
+        for line in view.anesthesia_lines
+        if (same_day := view.tpi_lines_on(line))
     )
     return RuleResult(findings=findings) if findings else NOTHING
 

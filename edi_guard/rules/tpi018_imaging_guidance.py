@@ -28,7 +28,6 @@ Warn.
 
 from __future__ import annotations
 
-from edi_guard import vocab
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import has_advance_notice, line_label, lines_text, tpi_view
 from edi_guard.rules.base import NOTHING, Outcome, Rule, RuleContext, RuleResult
@@ -46,9 +45,8 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
             f"injection on {lines_text(same_day)}; not covered for 20552/20553 under the LCD: "
             "expect a denial, and bill with GA (notice on file) or GZ to say so",
         )
-        for line in view.other_lines()
-        if vocab.is_imaging_guidance(line.procedure.code)
-        and not has_advance_notice(line)
+        for line in view.imaging_guidance_lines
+        if not has_advance_notice(line)
         and (same_day := view.tpi_lines_on(line))
     )
     return RuleResult(findings=findings) if findings else NOTHING

@@ -54,7 +54,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     view = tpi_view(claim, context)
     if view is None:
         return NOTHING
-    others = [line for line in view.other_lines() if line.service_date is not None]
+    others = [line for line in view.other_lines if line.service_date is not None]
     if not others:
         return NOTHING
     findings: list[Finding] = []
