@@ -6,6 +6,8 @@ decided by the engine as soon as it is complete and written to the corrected 837
 Because a transaction set, group or interchange can still be rejected when its trailer
 arrives, claim outcomes and history records of an interchange wait in a spool until its
 verdict is known, and the corrected output is truncated back to where a rejected unit began.
+The structure validator may run in a second process (``edi_guard.gate``): its verdicts may
+then arrive late, and the gate waits for them only where the pipeline asks.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, Protocol
 
 import structlog
 
@@ -34,10 +36,14 @@ from edi_guard.policy import Policy
 from edi_guard.ptp import PtpTable
 from edi_guard.rules.base import HistoryView, Outcome, Rule
 from edi_guard.x12.segment import Segment
+from edi_guard.x12.tokenizer import Tokenizer
 
 log = structlog.get_logger("edi_guard")
 
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = 1 << 18
+"""Bytes read at a time. The segments of a chunk are held at once (about 12 bytes of objects
+per byte of input), here and in a validation worker: 256 KiB keeps that near 3 MB in each,
+and the per-chunk costs stay negligible (1 MiB held 12 MB)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +141,16 @@ class _Totals:
 
 
 OutcomeSink = Callable[[ClaimOutcome], None]
+
+
+class Digest(Protocol):
+    """A running hash (``hashlib.sha256()``)."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+    def copy(self) -> Digest: ...
+
+    def digest(self) -> bytes: ...
 
 
 class _Spool:
@@ -274,6 +290,24 @@ class FileRun:
             return False
         return self._claims_seen + 1 + len(segments) > self._max_claims
 
+    def consume(self, stream: BinaryIO, tokenizer: Tokenizer, digest: Digest) -> None:
+        """Read ``stream`` to its end in ``CHUNK_SIZE`` chunks and process it; ``digest``
+        hashes every byte read (also those after a syntax error stopped processing)."""
+        gate = self._gate
+        checked = gate.in_worker  # the worker's reading is checked against ours
+        try:
+            while chunk := stream.read(CHUNK_SIZE):
+                digest.update(chunk)
+                if checked:
+                    gate.read(len(chunk), digest.copy().digest())
+                self.feed(tokenizer.feed(chunk))
+            self.feed(tokenizer.close())
+            self.close(tokenizer.trailing)
+        except X12SyntaxError as error:
+            while chunk := stream.read(CHUNK_SIZE):
+                digest.update(chunk)
+            self.fail(error)  # the validator records it: structure_messages names it
+
     def fail(self, error: X12SyntaxError) -> None:
         """The input broke off: what is open is rejected; nothing of it goes out."""
         self._gate.fail(error)
@@ -282,7 +316,9 @@ class FileRun:
         self._end_interchange(accepted=False)
 
     def dispose(self) -> None:
-        """Release the spool and end the history run (idempotent; also after a failure)."""
+        """Release the spool, stop a validation worker and end the history run (idempotent;
+        also after a failure)."""
+        self._gate.dispose()
         self._spool.close()
         if self._run_id:
             run_id, self._run_id = self._run_id, ""
