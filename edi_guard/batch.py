@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -93,6 +93,10 @@ class BatchOptions:
     log_format: str | None = None
     """``json`` or ``console``: workers in other processes configure structlog with it."""
     log_level: int | None = None
+    parallel: bool | None = None
+    """``process(parallel=)``: structure validation in a second process per file. None: when
+    that pays, except in a pool of several jobs (``run_batch``), whose processes already
+    take the CPUs."""
 
     def check(self) -> None:
         if self.control_start is not None and not 1 <= self.control_start <= MAX_CONTROL_NUMBER:
@@ -424,6 +428,7 @@ class Worker:
                 history=history,
                 now=self.options.now,
                 on_claim=on_claim,
+                parallel=self.options.parallel,
                 **extra,
             )
         if self.destination.is_local:
@@ -500,6 +505,8 @@ def run_batch(
             for job in queue:
                 done(worker.run(job))
     if jobs > 1 and len(queue) > 1:
+        if options.parallel is None:
+            options = replace(options, parallel=False)
         _run_pool(queue, options, min(jobs, len(queue)), done)
     reports.sort(key=lambda report: report.index)
     return BatchResult(tuple(reports), time.monotonic() - started, jobs)

@@ -233,6 +233,8 @@ def run(
         history_url=history_url,
         now=now,
         control_start=control_start,
+        # The executors' cores are Spark's to hand out: no second process per file.
+        parallel=False,
     )
     # The policy and the history store are checked here, once, on the driver.
     Worker(options).close()

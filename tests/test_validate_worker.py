@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,12 @@ from x12_builders import CORPUS
 
 from edi_guard.acks.control import CounterControlNumbers, SameForAll
 from edi_guard.api import process
+from edi_guard.batch import BatchOptions, FileJob, Worker
 from edi_guard.errors import EdiGuardError
 from edi_guard.gate import StructureGate, open_gate
 from edi_guard.history import Hasher
 from edi_guard.history.memory import MemoryStore
+from edi_guard.history.store import MEMORY_URL
 from edi_guard.limits import DEFAULT_LIMITS, Limits
 from edi_guard.outcome import ClaimOutcome
 from edi_guard.pipeline import CHUNK_SIZE
@@ -305,3 +308,15 @@ def test_when_a_worker_is_used(large: Path, tmp_path: Path) -> None:
     gate = open_gate(memory, limits=DEFAULT_LIMITS, chunk_size=CHUNK_SIZE, parallel=True)
     assert not gate.in_worker  # no file to read: validated in process
     assert not _children()
+
+
+def test_the_batch_worker_passes_its_choice(large: Path, tmp_path: Path) -> None:
+    used: dict[bool, bool] = {}
+    for parallel in (False, True):
+        options = BatchOptions(out_dir=str(tmp_path / str(parallel)), history_url=MEMORY_URL)
+        faults = _reaped_faults()
+        with Worker(replace(options, parallel=parallel)) as worker:
+            report = worker.run(FileJob(0, str(large)))
+        assert report.exit_code in (0, 1)
+        used[parallel] = _reaped_faults() > faults
+    assert used == {False: False, True: True}

@@ -248,6 +248,8 @@ def _process(state: _WorkerState, claimed: Claimed, sha256: str) -> Handled:
             policy=state.policy,
             ptp=state.ptp,
             history=state.history,
+            # Several workers already take the CPUs: no second process per file then.
+            parallel=None if settings.workers == 1 else False,
         )
     except Exception as error:  # a poison file must not stop the service
         # EdiGuardError messages carry no patient data; anything else is named by type only.
