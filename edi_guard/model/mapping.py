@@ -42,7 +42,14 @@ def to_decimal(segment: Segment, reference: str, *, required: bool = True) -> De
     return _amount(segment.get(reference), segment, reference, required=required)
 
 
+_AMOUNTS: dict[str, Decimal] = {}
+"""Amount text -> Decimal: a file's charges and units repeat (bounded, see _amount)."""
+
+
 def _amount(value: str, segment: Segment, reference: str, *, required: bool) -> Decimal | None:
+    known = _AMOUNTS.get(value)
+    if known is not None:
+        return known
     if not value:
         if required:
             raise MappingError(
@@ -59,6 +66,9 @@ def _amount(value: str, segment: Segment, reference: str, *, required: bool) -> 
         raise MappingError(
             "expected a finite decimal number", position=segment.position, reference=reference
         )
+    if len(_AMOUNTS) >= 65_536:
+        _AMOUNTS.clear()
+    _AMOUNTS[value] = number
     return number
 
 
@@ -289,7 +299,7 @@ def _subscriber_parts(block: Block) -> tuple[Party, date | None, Party, str]:
     return (
         party(people.person) if people.person is not None else Party("IL", ""),
         people.birth_date,
-        party(people.payer) if people.payer is not None else Party("PR", ""),
+        people.payer or Party("PR", ""),
         people.sbr.element(9) if people.sbr is not None else "",
     )
 
@@ -301,26 +311,32 @@ def _patient_parts(block: Block) -> tuple[Party | None, date | None]:
 
 class _People:
     """One pass over a 2000B or 2000C block: the first SBR, the first NM1 of the person
-    (``entity`` IL or QC) and of the payer (PR), and DMG02 of the first D8 DMG after the
-    person's NM1."""
+    (``entity`` IL or QC), the payer (the first PR NM1, mapped) and DMG02 of the first D8
+    DMG after the person's NM1."""
 
     __slots__ = ("birth_date", "payer", "person", "sbr")
 
     def __init__(self, block: Block, entity: str) -> None:
         self.sbr: Segment | None = None
         self.person: Segment | None = None
-        self.payer: Segment | None = None
+        self.payer: Party | None = None
         self.birth_date: date | None = None
         current = ""
         birth_read = False
         for segment in block.segments:
             tag = segment.tag
             if tag == "NM1":
+                known = _known_payer(segment)
+                if known is not None:
+                    current = "PR"
+                    if self.payer is None:
+                        self.payer = known
+                    continue
                 current = segment.element(1)
                 if current == entity and self.person is None:
                     self.person = segment
                 elif current == "PR" and self.payer is None:
-                    self.payer = segment
+                    self.payer = _payer(segment)
             elif tag == "DMG":
                 if not birth_read and current == entity and segment.element(1) == "D8":
                     birth_read = True
@@ -328,6 +344,26 @@ class _People:
                     self.birth_date = to_date(segment, "DMG02", value) if value else None
             elif tag == "SBR" and self.sbr is None:
                 self.sbr = segment
+
+
+_PAYERS: dict[bytes, tuple[str, Party]] = {}
+"""2010BB NM1 bytes -> (element separator, payer): every subscriber names one of a few payers,
+so their NM1 is neither split nor mapped again (bounded, see _payer)."""
+
+
+def _known_payer(segment: Segment) -> Party | None:
+    known = _PAYERS.get(segment.raw)
+    if known is None or known[0] != segment.delimiters.element_str:
+        return None
+    return known[1]
+
+
+def _payer(segment: Segment) -> Party:
+    payer = party(segment)
+    if len(_PAYERS) >= 1024:
+        _PAYERS.clear()
+    _PAYERS[segment.raw] = (segment.delimiters.element_str, payer)
+    return payer
 
 
 _BILLING: _LastBlock[Party] = _LastBlock()
