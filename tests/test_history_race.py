@@ -11,6 +11,7 @@ through. Whatever the interleaving, no beneficiary may end up with a fourth sess
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 from collections.abc import Iterator
@@ -51,18 +52,22 @@ def _specs(worker: int) -> list[Spec]:
     ]
 
 
-def _worker(url: str, worker: int, barrier: Barrier, results: Queue[tuple[int, list[str]]]) -> None:
+def _worker(
+    url: str, worker: int, barrier: Barrier, results: Queue[tuple[int, list[str]]], held: bool
+) -> None:
     store = open_store(url, key=KEY)
     units = claim_units(build_interchange(300 + worker, _specs(worker)))
     run_id = store.begin_run()
     barrier.wait(timeout=60)
     accepted: list[str] = []
-    for number, unit in enumerate(units, start=1):
-        decision = decide_unit(store, unit, run_id=run_id, pause=lambda: time.sleep(PAUSE))
-        if not decision.rejected:
-            accepted.append(unit.first.element(1))
-        if number % BENEFICIARIES == 0:
-            store.confirm(run_id)  # an interchange per turn: committed and reserved sessions mix
+    # Held: the decisions share write transactions, as the pipeline's within an input chunk.
+    with store.hold() if held else contextlib.nullcontext():
+        for number, unit in enumerate(units, start=1):
+            decision = decide_unit(store, unit, run_id=run_id, pause=lambda: time.sleep(PAUSE))
+            if not decision.rejected:
+                accepted.append(unit.first.element(1))
+            if number % BENEFICIARIES == 0:
+                store.confirm(run_id)  # an interchange per turn: committed and reserved mix
     store.confirm(run_id)
     store.finish_run(run_id)
     store.close()
@@ -77,13 +82,15 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         drop_database(chosen)
 
 
-def test_racing_processes_never_let_a_fourth_session_through(url: str) -> None:
+@pytest.mark.parametrize("held", [False, True], ids=["single", "held"])
+def test_racing_processes_never_let_a_fourth_session_through(url: str, held: bool) -> None:
     open_store(url, key=KEY).close()  # create the schema before the race
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
     results: Queue[tuple[int, list[str]]] = context.Queue()
     workers = [
-        context.Process(target=_worker, args=(url, worker, barrier, results)) for worker in (0, 1)
+        context.Process(target=_worker, args=(url, worker, barrier, results, held))
+        for worker in (0, 1)
     ]
     for process in workers:
         process.start()

@@ -308,3 +308,62 @@ def test_sessions_of_the_view_are_session_values(store: HistoryStore) -> None:
     _reserve(store, run, Reservation("c1", (D1,)))
     store.confirm(run)
     assert tuple(store.sessions("b1")) == (Session(D1, "c1"),)
+
+
+# Holds: decisions sharing write transactions keep every guarantee of single ones --------
+
+
+def test_held_decisions_see_each_other_and_an_error_undoes_only_its_own(
+    store: HistoryStore,
+) -> None:
+    run = store.begin_run()
+
+    def explode(view: HistoryView) -> None:
+        raise RuntimeError("rule bug")
+
+    with store.hold():
+        assert _reserve(store, run, Reservation("c1", (D1,))) == []
+        with pytest.raises(RuntimeError):
+            store.decide("b1", explode, lambda _: Reservation("cx", (D3,)), run_id=run, set_index=1)
+        assert _reserve(store, run, Reservation("c2", (D2,))) == [D1]
+        store.apply_void("b1", "c1", run_id=run, set_index=1)
+        assert _reserve(store, run, Reservation("c3", (D3,))) == [D2]
+    store.confirm(run)
+    assert _days(store) == [D2, D3]
+    store.finish_run(run)
+
+
+def test_what_a_hold_decided_is_committed_by_a_confirm_inside_it_and_at_its_end(
+    sql_url: str,
+) -> None:
+    store = open_store(sql_url, key=KEY)
+    other = open_store(sql_url, key=KEY)
+    try:
+        run = store.begin_run()
+        with store.hold():
+            _reserve(store, run, Reservation("c1", (D1,)))
+            store.confirm(run)
+            # Durable and visible to another worker at once, inside the hold.
+            assert _days(other) == [D1]
+            _reserve(store, run, Reservation("c2", (D2,)))
+        assert other.stats().reservations == 1
+        other_run = other.begin_run()
+        assert _reserve(other, other_run, Reservation("c9", (D3,))) == [D1, D2]
+    finally:
+        other.close()
+        store.close()
+
+
+def test_a_hold_that_fails_reports_its_own_error_and_leaves_the_store_usable(
+    store: HistoryStore,
+) -> None:
+    run = store.begin_run()
+    with pytest.raises(ValueError, match="pipeline"), store.hold():
+        _reserve(store, run, Reservation("c1", (D1,)))
+        raise ValueError("pipeline failed")
+    assert _reserve(store, run, Reservation("c2", (D2,))) == [D1]
+    with pytest.raises(HistoryError, match="not live"), store.hold():
+        _reserve(store, run, Reservation("c3", (D3,)), key="b2")
+        _reserve(store, "no-such-run", Reservation("c4", (D3,)), key="b2")
+    store.confirm(run)
+    assert _days(store, "b2") == [D3]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
@@ -66,6 +67,10 @@ class MemoryStore(MemoryHistory):
         """Committed sessions, by date (as the SQL stores answer)."""
         found = super().sessions(beneficiary_key)
         return tuple(sorted(found, key=lambda s: (s.service_date, s.claim_id_digest)))
+
+    def hold(self) -> AbstractContextManager[None]:
+        """Nothing to share: a decision here costs no commit."""
+        return nullcontext()
 
     # Runs ---------------------------------------------------------------------------------
 

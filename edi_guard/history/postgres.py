@@ -100,7 +100,12 @@ class PostgresStore(SqlStore):
         return store
 
     @contextmanager
-    def _transaction(self, locks: Sequence[str] = (), *, write: bool = True) -> Iterator[Tx]:
+    def _transaction(
+        self, locks: Sequence[str] = (), *, write: bool = True, group: bool = False
+    ) -> Iterator[Tx]:
+        # Decisions are never grouped: a transaction deciding for several beneficiaries would
+        # hold several advisory locks, taken in claim order, and could deadlock another
+        # worker's; and each beneficiary has its own lock, so nobody waits for a commit.
         try:
             with self._connection.transaction():
                 cursor = self._connection.cursor()

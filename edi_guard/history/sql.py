@@ -14,7 +14,7 @@ import socket
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from itertools import islice
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -102,9 +102,17 @@ class SqlStore(ABC):
 
     @abstractmethod
     def _transaction(
-        self, locks: Sequence[str] = (), *, write: bool = True
+        self, locks: Sequence[str] = (), *, write: bool = True, group: bool = False
     ) -> AbstractContextManager[Tx]:
-        """Open a transaction holding the locks of ``locks`` (beneficiary keys)."""
+        """Open a transaction holding the locks of ``locks`` (beneficiary keys).
+
+        ``group``: a decision, which a backend may run inside the transaction of a hold.
+        """
+
+    def hold(self) -> AbstractContextManager[None]:
+        """Decisions inside may share transactions; here each still has its own (a backend
+        with one write lock for the whole database overrides this)."""
+        return nullcontext()
 
     @abstractmethod
     def _day(self, day: date) -> object:
@@ -244,7 +252,7 @@ class SqlStore(ABC):
         run_id: str,
         set_index: int,
     ) -> T:
-        with self._transaction([beneficiary_key]) as tx:
+        with self._transaction([beneficiary_key], group=True) as tx:
             self._require_run(tx, run_id, self.run_lock_clause)
             sessions = self._view(tx, beneficiary_key, run_id)
             result = decide(SnapshotView(self._hasher, beneficiary_key, sessions))
@@ -260,7 +268,7 @@ class SqlStore(ABC):
         candidates = (voided,) if isinstance(voided, str) else tuple(voided)
         if not candidates:
             return
-        with self._transaction([beneficiary_key]) as tx:
+        with self._transaction([beneficiary_key], group=True) as tx:
             self._require_run(tx, run_id, self.run_lock_clause)
             sessions = self._view(tx, beneficiary_key, run_id)
             reservation = Reservation(candidates[-1], (), candidates)

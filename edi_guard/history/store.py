@@ -53,6 +53,23 @@ each confirm or release; :meth:`HistoryStore.touch` exists for a run that holds
 reservations while it reads a long stretch of claims without history. A run whose
 reservations were released as dead cannot confirm them: confirm raises HistoryError.
 
+Holding: fewer commits for a stretch of claims
+----------------------------------------------
+Each decide is a transaction of its own: for SQLite, whose one write lock covers the whole
+database, that is a commit per TPI claim. A caller that decides many claims in a stretch of
+CPU work (the pipeline, one input chunk at a time) can wrap it::
+
+    with store.hold():
+        ...  # decide, apply_void: may share one write transaction
+
+Everything above holds unchanged: decisions stay atomic per beneficiary (SQLite keeps the
+write lock across the grouped decisions), an error rolls back its own decision only, and
+every other operation (confirm, release, interchanges, reads) commits the held decisions
+first. The backend bounds how long it keeps the lock and gives way to waiting workers (see
+:mod:`edi_guard.history.sqlite`); PostgreSQL and the in-memory store have nothing to gain
+and run each decision on its own. Never hold across waiting for input: another worker may
+be waiting for the lock.
+
 Semantics (rules.md, issue 6)
 -----------------------------
 - Only accepted or corrected claims record sessions: ``reserve`` returns None for a rejected
@@ -90,6 +107,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -204,6 +222,10 @@ class HistoryStore(Protocol):
         set_index: int,
     ) -> T:
         """Lock the beneficiary, read, ``decide(view)``, reserve what ``reserve`` says, unlock."""
+        ...
+
+    def hold(self) -> AbstractContextManager[None]:
+        """While held, decisions may share write transactions (see "Holding" above)."""
         ...
 
     def apply_void(
