@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 from edi_guard.errors import X12SyntaxError
@@ -42,9 +43,7 @@ def validate_file(
 ) -> ValidationResult:
     """Validate a file in one streaming pass; memory stays flat whatever its size."""
 
-    def chunks() -> Iterable[bytes]:
-        with Path(path).open("rb") as handle:
-            while chunk := handle.read(CHUNK):
-                yield chunk
-
-    return validate_chunks(chunks(), limits=limits)
+    # The file is closed here, not by a generator left suspended when validation stops
+    # early: that one would be closed only when garbage collected.
+    with Path(path).open("rb") as handle:
+        return validate_chunks(iter(partial(handle.read, CHUNK), b""), limits=limits)

@@ -147,9 +147,15 @@ class StructureValidator:
     """Streaming: feed every segment of a file in order (including ISA/GS/ST/SE/GE/IEA)."""
 
     def __init__(
-        self, *, limits: ValidatorLimits | None = None, compiled: CompiledMap | None = None
+        self,
+        *,
+        limits: ValidatorLimits | None = None,
+        compiled: CompiledMap | None = None,
+        fast_path: bool = True,
     ) -> None:
+        """``fast_path=False`` sends every segment down the general path (tests compare)."""
         self.limits = limits or ValidatorLimits()
+        self._fast_path = fast_path
         self.map = compiled or load_compiled()
         self.walker = Walker(self.map)
         self.fast = FastPaths(self.map)
@@ -635,7 +641,8 @@ class StructureValidator:
         group = self._group
         current = self._set
         self._fast_ready = (
-            self._isa is not None
+            self._fast_path
+            and self._isa is not None
             and group is not None
             and group.supported
             and self._node >= 0
