@@ -15,6 +15,15 @@ import pytest
 from x12_builders import CORPUS, EXAMPLE_837P
 
 
+@pytest.fixture(autouse=True)
+def _private_data_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands run without --history use the per-user database under $XDG_DATA_HOME: a
+    test must never read or write the real one (nor see another version's schema there)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
+
+
 def _missing(what: Path) -> None:
     reason = f"public corpus not found at {what} (expected beside the repository)"
     if os.environ.get("CI") == "true":
