@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Final
 
 from edi_guard import vocab
 from edi_guard.model.claim import Claim, ServiceLine
@@ -73,26 +74,53 @@ def code_kind(code: str) -> CodeKind:
     return kind
 
 
-@dataclass(frozen=True, slots=True)
 class TpiView:
     """The facts of a claim that carries at least one TPI line, computed once and shared.
 
     Every TPI rule asks something of the claim's lines; one pass sorts them here, so that a
     rule about lines the claim does not have (an anesthesia line, a NOC drug) leaves at its
     first test instead of scanning the lines again.
+
+    A plain class with read-only (Final) attributes rather than a frozen dataclass: one is
+    made per TPI claim, and a dataclass's generated ``__init__`` (one ``object.__setattr__``
+    per field) stays interpreted Python even when this module is compiled with mypyc.
     """
 
-    claim: Claim
-    tpi_lines: tuple[ServiceLine, ...]
-    tpi_days: frozenset[date]
-    other_lines: tuple[ServiceLine, ...]
-    """Lines that are not TPI lines, in claim order."""
-    codes: frozenset[str]
-    """SV101-2 of every line, as received."""
-    em_lines: tuple[ServiceLine, ...]
-    drug_lines: tuple[ServiceLine, ...]
-    anesthesia_lines: tuple[ServiceLine, ...]
-    imaging_guidance_lines: tuple[ServiceLine, ...]
+    __slots__ = (
+        "anesthesia_lines",
+        "claim",
+        "codes",
+        "drug_lines",
+        "em_lines",
+        "imaging_guidance_lines",
+        "other_lines",
+        "tpi_days",
+        "tpi_lines",
+    )
+
+    def __init__(
+        self,
+        claim: Claim,
+        tpi_lines: tuple[ServiceLine, ...],
+        tpi_days: frozenset[date],
+        other_lines: tuple[ServiceLine, ...],
+        codes: frozenset[str],
+        em_lines: tuple[ServiceLine, ...],
+        drug_lines: tuple[ServiceLine, ...],
+        anesthesia_lines: tuple[ServiceLine, ...],
+        imaging_guidance_lines: tuple[ServiceLine, ...],
+    ) -> None:
+        self.claim: Final = claim
+        self.tpi_lines: Final = tpi_lines
+        self.tpi_days: Final = tpi_days
+        self.other_lines: Final = other_lines
+        """Lines that are not TPI lines, in claim order."""
+        self.codes: Final = codes
+        """SV101-2 of every line, as received."""
+        self.em_lines: Final = em_lines
+        self.drug_lines: Final = drug_lines
+        self.anesthesia_lines: Final = anesthesia_lines
+        self.imaging_guidance_lines: Final = imaging_guidance_lines
 
     def tpi_lines_on(self, line: ServiceLine) -> tuple[ServiceLine, ...]:
         """The TPI lines that share a day with ``line`` (``line`` itself excluded)."""

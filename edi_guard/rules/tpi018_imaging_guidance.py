@@ -46,8 +46,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
             "expect a denial, and bill with GA (notice on file) or GZ to say so",
         )
         for line in view.imaging_guidance_lines
-        if not has_advance_notice(line)
-        and (same_day := view.tpi_lines_on(line))
+        if not has_advance_notice(line) and (same_day := view.tpi_lines_on(line))
     )
     return RuleResult(findings=findings) if findings else NOTHING
 

@@ -79,6 +79,8 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
 
 
 def _shared_day(first: ServiceLine, second: ServiceLine) -> date | None:
+    if first.service_date_end is None and second.service_date_end is None:  # D8 and D8
+        return first.service_date if first.service_date == second.service_date else None
     if not same_day(first, second):
         return None
     return min(set(first.service_days()).intersection(second.service_days()))
