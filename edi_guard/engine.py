@@ -87,6 +87,27 @@ class ClaimDecision:
     plain: PlainClaim | None = None
     """Set (and ``received`` None) when the claim passed the screen (``decide_plain``)."""
 
+    def __init__(
+        self,
+        position: int,
+        status: Status,
+        findings: tuple[Finding, ...],
+        received: Claim | None,
+        final: Claim | None,
+        segments: tuple[Segment, ...],
+        crashed_rules: tuple[str, ...] = (),
+        plain: PlainClaim | None = None,
+    ) -> None:
+        # Written out, not generated: see edi_guard.model.claim (one decision per claim).
+        object.__setattr__(self, "position", position)
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "findings", findings)
+        object.__setattr__(self, "received", received)
+        object.__setattr__(self, "final", final)
+        object.__setattr__(self, "segments", segments)
+        object.__setattr__(self, "crashed_rules", crashed_rules)
+        object.__setattr__(self, "plain", plain)
+
     @property
     def rejected(self) -> bool:
         return self.status == "rejected"

@@ -45,6 +45,25 @@ class Finding:
     sv1_position: int | None = None
     """File position of the offending SV1, so the 277CA can echo it in 2220D."""
 
+    def __init__(
+        self,
+        rule: str,
+        outcome: Outcome,
+        message: str,
+        line: str | None = None,
+        stc: tuple[str, ...] = (),
+        source: str = "",
+        sv1_position: int | None = None,
+    ) -> None:
+        # Written out, not generated: see edi_guard.model.claim.
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "outcome", outcome)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "stc", stc)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "sv1_position", sv1_position)
+
 
 # Edits on the model. The engine applies them in order, then maps the claim again.
 @dataclass(frozen=True, slots=True)
@@ -119,6 +138,22 @@ class RuleContext:
     beneficiary_key: str
     """Keyed hash of the beneficiary (rules.md): stable across files, never the values."""
     extra: dict[str, object] = field(default_factory=dict)
+
+    def __init__(
+        self,
+        policy: Policy,
+        ptp: PtpTable,
+        history: HistoryView,
+        beneficiary_key: str,
+        extra: dict[str, object] | None = None,
+    ) -> None:
+        # Written out, not generated (one context per evaluated claim): see
+        # edi_guard.model.claim. ``extra`` None means a fresh dict, as its default factory.
+        object.__setattr__(self, "policy", policy)
+        object.__setattr__(self, "ptp", ptp)
+        object.__setattr__(self, "history", history)
+        object.__setattr__(self, "beneficiary_key", beneficiary_key)
+        object.__setattr__(self, "extra", {} if extra is None else extra)
 
 
 @dataclass(frozen=True, slots=True)
