@@ -127,6 +127,18 @@ def test_delimiters_are_none_between_interchanges() -> None:
     tokenizer.close()
 
 
+def test_an_isa_opening_a_chunk_ends_an_interchange_that_lost_its_iea() -> None:
+    # The new ISA clears the delimiters inside the read that finds it (found by the fix
+    # fuzzer against the mypyc build, which checks the attribute's type when it is read).
+    without_iea = SIMPLE[: SIMPLE.rindex(b"IEA*")]
+    tokenizer = Tokenizer()
+    first = tokenizer.feed(without_iea)
+    second = tokenizer.feed(SIMPLE)
+    tokenizer.close()
+    assert (first[-1].tag, second[0].tag, second[-1].tag) == ("GE", "ISA", "IEA")
+    assert tokenizer.delimiters is None
+
+
 # Whitespace, padding, trailing data ------------------------------------------------------------
 
 

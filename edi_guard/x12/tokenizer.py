@@ -94,7 +94,9 @@ class Tokenizer:
                     start = consumed
                 else:
                     consumed = self._read_segments(buffer, start, segments)
-                    if consumed == start and self._delimiters is not None:
+                    # Through the property: an IEA clears the delimiters inside the call, and
+                    # mypyc would trust the narrowing of the attribute above (a TypeError).
+                    if consumed == start and self.delimiters is not None:
                         break
                     start = consumed
         except X12SyntaxError as error:
