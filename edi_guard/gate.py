@@ -46,6 +46,8 @@ _SETS_REMEMBERED = 64
 
 
 class StructureGate:
+    """Answers the pipeline's questions from a validator here or from a worker process."""
+
     def __init__(
         self,
         validator: StructureValidator | None = None,

@@ -9,6 +9,7 @@ import io
 import os
 import resource
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -49,12 +50,26 @@ NOW = datetime(2026, 1, 2, 3, 4, 5)
 Observed = tuple[Any, ...]
 
 
-def _children() -> set[int]:
-    """This process's child processes, alive or not yet reaped (zombies)."""
+def _all_children() -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
         found.update(int(pid) for pid in (task / "children").read_text().split())
     return found
+
+
+_OTHERS: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _others() -> None:
+    """Children that earlier tests of the session left (a JVM, a resource tracker)."""
+    _OTHERS.clear()
+    _OTHERS.update(_all_children())
+
+
+def _children() -> set[int]:
+    """This process's child processes started by the test, alive or not yet reaped."""
+    return _all_children() - _OTHERS
 
 
 def _run(
@@ -320,3 +335,51 @@ def test_the_batch_worker_passes_its_choice(large: Path, tmp_path: Path) -> None
         assert report.exit_code in (0, 1)
         used[parallel] = _reaped_faults() > faults
     assert used == {False: False, True: True}
+
+
+def _state(pid: int) -> str:
+    """The process's state letter (R, S, Z...), or '' once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return ""
+
+
+def _read_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    return 0
+
+
+def test_the_worker_dies_with_its_caller(large: Path, tmp_path: Path) -> None:
+    code = (
+        "import sys; from edi_guard.api import process; "
+        "process(sys.argv[1], out_dir=sys.argv[2], parallel=True)"
+    )
+    caller = subprocess.Popen(
+        [sys.executable, "-c", code, str(large), str(tmp_path)], stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        workers: set[int] = set()
+        while not workers and time.monotonic() < deadline:
+            time.sleep(0.05)
+            for task in Path(f"/proc/{caller.pid}/task").iterdir():
+                workers.update(int(pid) for pid in (task / "children").read_text().split())
+        (worker,) = workers
+        # Forked, it reads nothing before it has asked the kernel to end it with its caller.
+        while _read_bytes(worker) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # Stopped, it cannot notice by itself that its pipe broke: only the kernel ends it.
+        os.kill(worker, signal.SIGSTOP)
+    finally:
+        caller.kill()  # SIGKILL: no cleanup of its own runs
+        caller.wait()
+    deadline = time.monotonic() + 10
+    while _state(worker) not in ("", "Z") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = _state(worker)
+    if left not in ("", "Z"):
+        os.kill(worker, signal.SIGKILL)
+    assert left in ("", "Z")  # killed with its caller, not left behind as an orphan

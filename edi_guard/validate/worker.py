@@ -414,7 +414,7 @@ class ValidationWorker:
         last = 0
         digest = hashlib.sha256()
         for length, check in self.read:
-            chunk = read_at(job.fd, job.chunk_size, offset)
+            chunk = read_at(job.fd, length, offset)  # the caller's chunks, as it read them
             offset += len(chunk)
             digest.update(chunk)
             if len(chunk) != length or digest.digest() != check:
