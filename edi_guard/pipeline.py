@@ -262,6 +262,12 @@ class FileRun:
     # Feeding -------------------------------------------------------------------------
 
     def feed(self, segments: list[Segment]) -> None:
+        # A chunk is CPU work only: its history decisions may share write transactions
+        # (HistoryStore.hold). Never held across reading input, where another worker may wait.
+        with self._store.hold():
+            self._feed(segments)
+
+    def _feed(self, segments: list[Segment]) -> None:
         gate = self._gate
         assembler = self._assembler
         if self._near_claim_cap(segments):
