@@ -54,6 +54,12 @@ class Block:
     kind: BlockKind
     segments: tuple[Segment, ...]
 
+    def __init__(self, kind: BlockKind, segments: tuple[Segment, ...]) -> None:
+        # Written out, not generated: see edi_guard.model.claim (mypyc leaves a generated
+        # dataclass __init__ interpreted; this one is built for every block of a file).
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "segments", segments)
+
     @property
     def first(self) -> Segment:
         return self.segments[0]
@@ -75,6 +81,23 @@ class Context:
     subscriber: Block | None
     patient: Block | None
 
+    def __init__(
+        self,
+        interchange: Block | None,
+        group: Block | None,
+        header: Block | None,
+        billing_provider: Block | None,
+        subscriber: Block | None,
+        patient: Block | None,
+    ) -> None:
+        # Written out, not generated: see Block.
+        object.__setattr__(self, "interchange", interchange)
+        object.__setattr__(self, "group", group)
+        object.__setattr__(self, "header", header)
+        object.__setattr__(self, "billing_provider", billing_provider)
+        object.__setattr__(self, "subscriber", subscriber)
+        object.__setattr__(self, "patient", patient)
+
 
 @dataclass(frozen=True, slots=True)
 class ClaimUnit:
@@ -84,6 +107,12 @@ class ClaimUnit:
     segments: tuple[Segment, ...]
     position: int
     """1-based order of the claim in its file."""
+
+    def __init__(self, context: Context, segments: tuple[Segment, ...], position: int) -> None:
+        # Written out, not generated: see Block.
+        object.__setattr__(self, "context", context)
+        object.__setattr__(self, "segments", segments)
+        object.__setattr__(self, "position", position)
 
     @property
     def first(self) -> Segment:

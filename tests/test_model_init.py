@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from edi_guard.assemble import Block, ClaimUnit, Context
 from edi_guard.engine import ClaimDecision
 from edi_guard.model.claim import (
     Claim,
@@ -26,6 +27,9 @@ from edi_guard.ptp import PtpTable
 from edi_guard.rules.base import Finding, Outcome, RuleContext, Session
 
 WRITTEN_OUT: tuple[type, ...] = (
+    Block,
+    Context,
+    ClaimUnit,
     Party,
     Note,
     Procedure,
