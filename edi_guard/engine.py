@@ -178,11 +178,11 @@ def evaluate(
                 edited = apply_edits(segments, result.edits)
                 claim = map_claim(ClaimUnit(unit.context, edited, unit.position))
                 segments = edited
-        except Exception as error:
+        except Exception as crash:
             crashed.append(rule.code)
             findings.append(
                 rule.finding(
-                    f"{INTERNAL_ERROR} in {rule.code} ({type(error).__name__}); "
+                    f"{INTERNAL_ERROR} in {rule.code} ({type(crash).__name__}); "
                     "the claim is held back until the rule is fixed",
                     outcome=Outcome.REJECT,
                     stc=("A3:21",),

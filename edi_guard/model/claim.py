@@ -46,6 +46,12 @@ class Party:
         # Names and ids are patient data; a repr can end up in a log or a traceback.
         return f"<Party {self.entity}>"
 
+    def __reduce__(self) -> tuple[type[Party], tuple[str, str, str, str, str]]:
+        # Outcomes carry parties through the pipeline's spool and to Spark's driver. A frozen
+        # class compiled by mypyc cannot be unpickled attribute by attribute.
+        fields = (self.entity, self.last_name, self.first_name, self.id_qualifier)
+        return (Party, (*fields, self.identifier))
+
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Note:

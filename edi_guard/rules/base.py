@@ -27,6 +27,9 @@ class Outcome(Enum):
     WARN = "warn"
 
 
+FindingFields = tuple[str, Outcome, str, str | None, tuple[str, ...], str, int | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One rule's verdict on one claim (or one of its lines).
@@ -63,6 +66,22 @@ class Finding:
         object.__setattr__(self, "stc", stc)
         object.__setattr__(self, "source", source)
         object.__setattr__(self, "sv1_position", sv1_position)
+
+    def __reduce__(self) -> tuple[type[Finding], FindingFields]:
+        # Findings travel in outcomes through the pipeline's spool and to Spark's driver. A
+        # frozen class compiled by mypyc cannot be unpickled attribute by attribute.
+        return (
+            Finding,
+            (
+                self.rule,
+                self.outcome,
+                self.message,
+                self.line,
+                self.stc,
+                self.source,
+                self.sv1_position,
+            ),
+        )
 
 
 # Edits on the model. The engine applies them in order, then maps the claim again.
