@@ -232,8 +232,12 @@ def test_sigkill_in_the_middle_of_a_file_then_restart_loses_and_repeats_nothing(
     ]
     assert recovered["unfinished_outputs_removed"] >= 1
     assert not list(again.out.glob(".*.tmp")), "a killed worker's temporary outputs remain"
-    both = [watcher, again]
-    assert processed(both) == dict.fromkeys(uploads, 1)
+    counts = processed([watcher, again])
+    # The kill can land after a file was processed and archived but before its "handled"
+    # line: the file_processed line the killed watcher logged first then stands for it.
+    finished_unreported = {e["file"] for e in watcher.events() if e["event"] == "file_processed"}
+    for name in uploads:
+        assert counts[name] == 1 or (counts[name] == 0 and name in finished_unreported), name
     for name, data in uploads.items():
         stem = name.removesuffix(".x12")
         report = json.loads((again.out / f"{stem}.report.json").read_text())
