@@ -53,7 +53,10 @@ Observed = tuple[Any, ...]
 def _all_children() -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found.update(int(pid) for pid in (task / "children").read_text().split())
+        try:
+            found.update(int(pid) for pid in (task / "children").read_text().split())
+        except FileNotFoundError:
+            continue  # a thread that ended since the listing (Spark's, the gate's)
     return found
 
 
