@@ -10,7 +10,6 @@ seekable temporary file that the pipeline renames into place only when complete.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from edi_guard.assemble import (
@@ -26,12 +25,17 @@ from edi_guard.x12.writer import SegmentWriter
 _DEPTH = {BILLING_PROVIDER_LEVEL: 0, SUBSCRIBER_LEVEL: 1, PATIENT_LEVEL: 2}
 
 
-@dataclass(slots=True)
 class _Held:
-    """A block waiting for its first claim, and whether it has gone out yet."""
+    """A block waiting for its first claim, and whether it has gone out yet.
 
-    block: Block
-    written: bool = False
+    A plain class: one is made per HL block, and a dataclass's generated ``__init__`` stays
+    interpreted even when this module is compiled (see edi_guard.model.claim)."""
+
+    __slots__ = ("block", "written")
+
+    def __init__(self, block: Block, written: bool = False) -> None:
+        self.block = block
+        self.written = written
 
 
 class CorrectedWriter:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from edi_guard.assemble import ClaimUnit
 from edi_guard.errors import MappingError
@@ -124,10 +124,18 @@ def decide_plain(
     claim either rule would hold back, a value the mapping refuses. Such claims, and claims
     under a registry or policy that runs other rules on them, go to ``evaluate``.
     """
+    return _decide_plain(unit, registry, policy, None)
+
+
+def _decide_plain(
+    unit: ClaimUnit, registry: Sequence[Rule], policy: Policy, payers: _PayerPolicies | None
+) -> ClaimDecision | None:
     plain = screen_claim(unit)
     if plain is None:
         return None
-    if not _screenable(registry, policy.for_payer(plain.payer.identifier)):
+    identifier = plain.payer.identifier
+    payer_policy = payers.get(identifier) if payers is not None else policy.for_payer(identifier)
+    if not _screenable(registry, payer_policy):
         return None
     return ClaimDecision(unit.position, "accepted", (), None, None, unit.segments, plain=plain)
 
@@ -148,6 +156,19 @@ def evaluate(
     claim (so the caller need not map the claim twice). ``claim`` is the unit already
     mapped, when the caller has it.
     """
+    return _evaluate(unit, registry, policy, None, ptp, history, beneficiary_key, claim)
+
+
+def _evaluate(
+    unit: ClaimUnit,
+    registry: Sequence[Rule],
+    policy: Policy,
+    payers: _PayerPolicies | None,
+    ptp: PtpTable,
+    history: HistoryView,
+    beneficiary_key: str | Callable[[Claim], str],
+    claim: Claim | None,
+) -> ClaimDecision:
     try:
         received = claim if claim is not None else map_claim(unit)
     except MappingError as error:
@@ -159,7 +180,8 @@ def evaluate(
             source="005010X222A1",
         )
         return ClaimDecision(unit.position, "rejected", (finding,), None, None, unit.segments)
-    payer_policy = policy.for_payer(received.payer.identifier)
+    identifier = received.payer.identifier
+    payer_policy = payers.get(identifier) if payers is not None else policy.for_payer(identifier)
     key = beneficiary_key if isinstance(beneficiary_key, str) else beneficiary_key(received)
     context = RuleContext(payer_policy, ptp, history, key)
     claim = received
@@ -202,3 +224,71 @@ def evaluate(
     return ClaimDecision(
         unit.position, status, tuple(findings), received, claim, segments, tuple(crashed)
     )
+
+
+class _PayerPolicies:
+    """Each payer's effective policy (``Policy.for_payer``), remembered: asked per claim."""
+
+    __slots__ = ("_known", "_policy")
+
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
+        self._known: dict[str, Policy] = {}
+
+    def get(self, payer_id: str) -> Policy:
+        known = self._known.get(payer_id)
+        if known is None:
+            known = self._policy.for_payer(payer_id)
+            if len(self._known) >= 4096:  # payer ids come from input: bounded
+                self._known.clear()
+            self._known[payer_id] = known
+        return known
+
+
+class Engine:
+    """The rules, policy and PTP table of a run, bound once: a call per claim decides it.
+
+    What ``decide_plain`` and ``evaluate`` do, for a caller that decides many claims under
+    the same rules (``fix``, the library, the benchmark): the arguments are not passed again
+    for each claim, and each payer's policy is resolved once.
+    """
+
+    __slots__ = ("_payers", "policy", "ptp", "registry")
+
+    def __init__(self, registry: Sequence[Rule], policy: Policy, ptp: PtpTable) -> None:
+        self.registry: Final = registry
+        self.policy: Final = policy
+        self.ptp: Final = ptp
+        self._payers: Final = _PayerPolicies(policy)
+
+    def screen(self, unit: ClaimUnit) -> ClaimDecision | None:
+        """``decide_plain``: the decision on a claim no rule can change, else None."""
+        return _decide_plain(unit, self.registry, self.policy, self._payers)
+
+    def evaluate(
+        self,
+        unit: ClaimUnit,
+        history: HistoryView,
+        beneficiary_key: str | Callable[[Claim], str],
+        claim: Claim | None = None,
+    ) -> ClaimDecision:
+        """``evaluate``: every enabled rule on the claim."""
+        return _evaluate(
+            unit,
+            self.registry,
+            self.policy,
+            self._payers,
+            self.ptp,
+            history,
+            beneficiary_key,
+            claim,
+        )
+
+    def decide(
+        self, unit: ClaimUnit, history: HistoryView, beneficiary_key: Callable[[Claim], str]
+    ) -> ClaimDecision:
+        """The screen's decision, else the rules' (no history lock: one process's history)."""
+        plain = self.screen(unit)
+        if plain is not None:
+            return plain
+        return self.evaluate(unit, history, beneficiary_key)

@@ -25,7 +25,7 @@ import structlog
 from edi_guard.assemble import Assembler, Block, BlockKind, ClaimUnit, Item
 from edi_guard.claim_outcomes import claim_outcome, set_context, structure_rejected
 from edi_guard.corrected import CorrectedWriter
-from edi_guard.engine import ClaimDecision, decide_plain, evaluate
+from edi_guard.engine import ClaimDecision, Engine
 from edi_guard.errors import EdiGuardError, X12SyntaxError
 from edi_guard.gate import StructureGate
 from edi_guard.history.store import HistoryStore, needs_history, reservation_for
@@ -227,12 +227,10 @@ class FileRun:
         self.name = name
         self._corrected = CorrectedWriter(corrected)
         self._deliver = deliver
-        self._policy = policy
-        self._ptp = ptp
         self._store = history
         self._hasher = history.hasher
         self._run_id = history.begin_run()
-        self._registry = registry
+        self._engine = Engine(registry, policy, ptp)
         self._gate = gate
         self._assembler = Assembler()
         self._spool = _Spool()
@@ -509,7 +507,7 @@ class FileRun:
         The reservation written under the lock is the record of the claim's sessions; it
         becomes final at the interchange's verdict (``_end_interchange``).
         """
-        plain = decide_plain(unit, registry=self._registry, policy=self._policy)
+        plain = self._engine.screen(unit)
         if plain is not None:
             return plain
         try:
@@ -532,12 +530,4 @@ class FileRun:
     def _evaluate(
         self, unit: ClaimUnit, claim: Claim | None, history: HistoryView, key: str
     ) -> ClaimDecision:
-        return evaluate(
-            unit,
-            registry=self._registry,
-            policy=self._policy,
-            ptp=self._ptp,
-            history=history,
-            beneficiary_key=key,
-            claim=claim,
-        )
+        return self._engine.evaluate(unit, history, key, claim)

@@ -85,14 +85,16 @@ class PtpTable:
 
     edits: tuple[PtpEdit, ...]
     source: str = ""
-    _index: Mapping[frozenset[str], tuple[PtpEdit, ...]] = field(
+    _index: Mapping[tuple[str, str], tuple[PtpEdit, ...]] = field(
         init=False, repr=False, compare=False
     )
+    """Both orders of every pair: a lookup is one dict access for codes as written."""
 
     def __post_init__(self) -> None:
-        index: dict[frozenset[str], list[PtpEdit]] = {}
+        index: dict[tuple[str, str], list[PtpEdit]] = {}
         for edit in self.edits:
-            index.setdefault(frozenset((edit.column1, edit.column2)), []).append(edit)
+            index.setdefault((edit.column1, edit.column2), []).append(edit)
+            index.setdefault((edit.column2, edit.column1), []).append(edit)
         object.__setattr__(self, "_index", {pair: tuple(rows) for pair, rows in index.items()})
 
     def __len__(self) -> int:
@@ -105,9 +107,20 @@ class PtpTable:
         are in force (both orders, or overlapping quarters), the most restrictive wins:
         indicator 0 before 1 before 9.
         """
-        rows = self._index.get(frozenset((code_a.strip().upper(), code_b.strip().upper())), ())
-        active = [edit for edit in rows if edit.active_on(on)]
-        return min(active, key=lambda edit: _SEVERITY[edit.modifier_indicator], default=None)
+        rows = self._index.get((code_a, code_b))
+        if rows is None:
+            # Codes as received may carry case or padding; the table's never do.
+            rows = self._index.get((code_a.strip().upper(), code_b.strip().upper()))
+            if rows is None:
+                return None
+        chosen: PtpEdit | None = None
+        for edit in rows:
+            if edit.active_on(on) and (
+                chosen is None
+                or _SEVERITY[edit.modifier_indicator] < _SEVERITY[chosen.modifier_indicator]
+            ):
+                chosen = edit
+        return chosen
 
     def involving(self, codes: Collection[str]) -> PtpTable:
         """Only the edits where either code is in ``codes`` (e.g. the TPI codes)."""

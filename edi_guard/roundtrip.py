@@ -10,7 +10,7 @@ from pathlib import Path
 
 from edi_guard.assemble import Assembler, Block, BlockKind, ClaimUnit, Item
 from edi_guard.corrected import CorrectedWriter
-from edi_guard.engine import decide_plain, evaluate
+from edi_guard.engine import Engine
 from edi_guard.pipeline import CHUNK_SIZE
 from edi_guard.policy import Policy
 
@@ -30,10 +30,9 @@ def roundtrip(source: Path, destination: Path, *, edit: bool = False) -> int:
     from edi_guard.x12.tokenizer import Tokenizer
     from edi_guard.x12.writer import SegmentWriter
 
-    policy = Policy.load(None)
-    ptp = load_shipped()
+    engine = Engine(REGISTRY, Policy.load(None), load_shipped())
     history = MemoryStore(Hasher(b"roundtrip"))
-    hasher = history.hasher
+    beneficiary = history.hasher.beneficiary
     claims = 0
     tokenizer = Tokenizer()
     assembler = Assembler()
@@ -48,14 +47,7 @@ def roundtrip(source: Path, destination: Path, *, edit: bool = False) -> int:
                 if not edit:
                     plain.write_all(item.segments)
                     return
-                decision = decide_plain(item, registry=REGISTRY, policy=policy) or evaluate(
-                    item,
-                    registry=REGISTRY,
-                    policy=policy,
-                    ptp=ptp,
-                    history=history,
-                    beneficiary_key=hasher.beneficiary,
-                )
+                decision = engine.decide(item, history, beneficiary)
                 corrected.claim(item, None if decision.rejected else decision.segments)
                 return
             if not edit:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from edi_guard.data import read_json, schema_file, validate
 
@@ -126,22 +126,70 @@ class Muscle:
     member_of: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class MuscleCount:
-    """Distinct muscles a set of notes names, as (muscle, side); side None = not stated."""
+MusclePair = tuple[str, Side | None]
 
-    muscles: frozenset[tuple[str, Side | None]]
-    region_words: frozenset[str] = frozenset()
+_SIDE_BY_VALUE: dict[str, Side | None] = {"": None, **{side.value: side for side in Side}}
+
+_StoredPairs = tuple[tuple[str, str], ...]
+"""(muscle, side) pairs as the memos keep them: the side as its text, "" when not stated.
+
+The memos remember thousands of notes for the life of the process. Tuples made only of
+strings are untracked by the cyclic garbage collector after its first look at them, where
+frozensets and enum members stay tracked, and every tracked object is visited again by each
+full collection: stored as frozensets of (str, Side) tuples, the memos of a 10,000-claim
+file made each full collection about three times slower (edi_guard is compiled and
+allocation-heavy: the collector runs often)."""
+
+
+def _stored(pairs: Iterable[MusclePair]) -> _StoredPairs:
+    return tuple(sorted((muscle, side.value if side else "") for muscle, side in pairs))
+
+
+def _pairs(stored: _StoredPairs) -> Iterator[MusclePair]:
+    return ((muscle, _SIDE_BY_VALUE[side]) for muscle, side in stored)
+
+
+class MuscleCount:
+    """Distinct muscles a set of notes names, as (muscle, side); side None = not stated.
+
+    A plain class over strings (see ``_StoredPairs``): one is remembered per distinct set of
+    notes, so it must not hold objects the garbage collector keeps tracking.
+    """
+
+    __slots__ = ("_pairs", "_regions")
+
+    def __init__(self, pairs: _StoredPairs, regions: tuple[str, ...] = ()) -> None:
+        self._pairs: Final = pairs
+        self._regions: Final = regions
+
+    @property
+    def muscles(self) -> frozenset[MusclePair]:
+        return frozenset(_pairs(self._pairs))
+
+    @property
+    def region_words(self) -> frozenset[str]:
+        return frozenset(self._regions)
 
     @property
     def count(self) -> int:
         """The number of distinct (muscle, side) pairs: what 20552 (1-2) vs 20553 (3+) counts."""
-        return len(self.muscles)
+        return len(self._pairs)
 
     @property
     def region_only(self) -> bool:
         """Regions ("neck", "upper back") were named and no muscle was: TPI007 warns."""
-        return bool(self.region_words) and not self.muscles
+        return bool(self._regions) and not self._pairs
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MuscleCount):
+            return NotImplemented
+        return self._pairs == other._pairs and self._regions == other._regions
+
+    def __hash__(self) -> int:
+        return hash((self._pairs, self._regions))
+
+    def __repr__(self) -> str:
+        return f"MuscleCount(muscles={sorted(self._pairs)!r}, region_words={self._regions!r})"
 
 
 _LEFT_RIGHT = frozenset({Side.LEFT, Side.RIGHT})
@@ -173,7 +221,7 @@ class MuscleVocabulary:
     _region_index: _PhraseIndex = field(init=False, repr=False, compare=False)
     _members: Mapping[str, frozenset[str]] = field(init=False, repr=False, compare=False)
     _glued: frozenset[str] = field(init=False, repr=False, compare=False)
-    _memo: dict[str, tuple[frozenset[tuple[str, Side | None]], frozenset[str]]] = field(
+    _memo: dict[str, tuple[_StoredPairs, tuple[str, ...]]] = field(
         init=False, repr=False, compare=False
     )
     _count_memo: dict[tuple[str, ...], MuscleCount] = field(init=False, repr=False, compare=False)
@@ -231,19 +279,19 @@ class MuscleVocabulary:
         memo = self._count_memo
         counted = memo.get(key)
         if counted is None:
-            found: set[tuple[str, Side | None]] = set()
+            found: set[MusclePair] = set()
             regions: set[str] = set()
             for text in key:
                 muscles, named_regions = self._read(text)
-                found.update(muscles)
+                found.update(_pairs(muscles))
                 regions.update(named_regions)
-            counted = MuscleCount(self._subsume(found), frozenset(regions))
+            counted = MuscleCount(_stored(self._subsume(found)), tuple(sorted(regions)))
             if len(memo) >= _MEMO_SIZE:
                 memo.clear()
             memo[key] = counted
         return counted
 
-    def _read(self, text: str) -> tuple[frozenset[tuple[str, Side | None]], frozenset[str]]:
+    def _read(self, text: str) -> tuple[_StoredPairs, tuple[str, ...]]:
         """What one note names, memoised: billing systems send the same note templates over
         and over, and reading a note is the costliest step of the TPI rules."""
         memo = self._memo
@@ -251,8 +299,8 @@ class MuscleVocabulary:
         if known is None:
             words = [token.text for token in _tokens(text, self._glued)]
             known = (
-                frozenset(self._count_words(words)),
-                frozenset(region for region, _, _ in self._region_index.find_all(words)),
+                _stored(set(self._count_words(words))),
+                tuple(sorted({region for region, _, _ in self._region_index.find_all(words)})),
             )
             if len(memo) >= _MEMO_SIZE:
                 memo.clear()
@@ -402,7 +450,9 @@ class DrugVocabulary:
     _generic: _PhraseIndex = field(init=False, repr=False, compare=False)
     _anesthetics: _PhraseIndex = field(init=False, repr=False, compare=False)
     _billable_codes: frozenset[str] = field(init=False, repr=False, compare=False)
-    _memo: dict[tuple[str, bool], frozenset[str]] = field(init=False, repr=False, compare=False)
+    _memo: dict[tuple[str, bool], tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    """Note -> the drugs it names: tuples of strings, untracked by the garbage collector
+    (see ``_StoredPairs``)."""
 
     def __post_init__(self) -> None:
         named = {_phrase_key(w): drug.name for drug in self.drugs for w in drug.words}
@@ -424,9 +474,10 @@ class DrugVocabulary:
             known = memo.get(key)
             if known is None:
                 words = _phrase_key(text)
-                known = frozenset(name for name, _, _ in self._named.find_all(words))
+                found = {name for name, _, _ in self._named.find_all(words)}
                 if include_generic:
-                    known |= frozenset(name for name, _, _ in self._generic.find_all(words))
+                    found.update(name for name, _, _ in self._generic.find_all(words))
+                known = tuple(sorted(found))
                 if len(memo) >= _MEMO_SIZE:
                     memo.clear()
                 memo[key] = known  # notes repeat: billing systems send the same templates

@@ -122,3 +122,49 @@ def test_racing_creators_of_a_key_file_agree(tmp_path: Path) -> None:
     key = load_or_create_key_file(path)
     assert load_or_create_key_file(path) == key
     assert [p.name for p in tmp_path.iterdir()] == ["history.key"], "no temporary left behind"
+
+
+def test_the_keyed_hashes_never_change() -> None:
+    """A history outlives releases: a beneficiary or claim hashed differently by a new
+    version would no longer meet its earlier sessions. The texts hashed are fixed here
+    (HMAC-SHA256 of the parts joined by US, 0x1F), computed apart from the Hasher."""
+    import hashlib
+    import hmac
+    from datetime import date
+
+    from edi_guard.history import Hasher
+
+    key = b"k" * 32
+
+    def expected(*parts: str) -> str:
+        return hmac.new(key, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).hexdigest()
+
+    hasher = Hasher(key)
+    assert hasher.beneficiary_of("1EG4TE5MK72") == expected("beneficiary", "1EG4TE5MK72")
+    patient = ("Doe", "Jañe", date(1950, 2, 3))
+    assert hasher.beneficiary_of("W123", patient) == expected(
+        "beneficiary", "W123", "DOE", "JAÑE", "1950-02-03"
+    )
+    assert hasher.beneficiary_of("W123", ("Doe", "Jane", None)) == expected(
+        "beneficiary", "W123", "DOE", "JANE", ""
+    )
+    assert hasher.claim("PCN-1") == expected("claim", "PCN-1")
+    assert hasher.digest("a", "b") == expected("a", "b")
+
+
+@pytest.mark.parametrize("length", [16, 32, 63, 64, 65, 200])
+def test_the_keyed_hash_is_hmac_sha256_for_every_key_length(length: int) -> None:
+    """The Hasher computes HMAC itself (key blocks hashed once); keys longer than the
+    SHA-256 block are hashed first, as RFC 2104 says."""
+    import hashlib
+    import hmac
+
+    from edi_guard.history import Hasher
+
+    key = bytes((7 * i + 3) % 256 for i in range(length))
+    for text in ("", "claim\x1fA", "beneficiary\x1f" + "x" * 300, "é\x1f漢"):
+        parts = text.split("\x1f")
+        assert (
+            Hasher(key).digest(*parts)
+            == hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+        )

@@ -122,13 +122,20 @@ class SegmentWriter:
             self._hl_numbers[segment.element(1)] = segment.element(1)
             return segment
         number = str(len(self._hl_numbers) + 1)
-        self._hl_numbers[segment.element(1)] = number
+        old_number = segment.element(1)
+        self._hl_numbers[old_number] = number
         parent = segment.element(2)
         new_parent = self._hl_numbers.get(parent, parent) if parent else ""
-        if number == segment.element(1) and new_parent == parent:
+        if number == old_number and new_parent == parent:
             return segment
-        updated = segment.with_element(1, number)
-        return updated.with_element(2, new_parent) if parent else updated
+        # Every HL after a dropped claim is renumbered: both elements in one new segment.
+        elements = list(segment.elements)
+        if len(elements) < 2:
+            elements.append("")
+        elements[1] = number
+        if parent:
+            elements[2] = new_parent
+        return segment.replace(tuple(elements))
 
     def _on_lx(self, segment: Segment) -> Segment:
         self._lx_next += 1
