@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
+from typing import Final
 
 from edi_guard.x12.segment import Segment
 
@@ -32,11 +33,11 @@ class BlockKind(Enum):
 
 
 # HL03 hierarchical level codes of the 837.
-BILLING_PROVIDER_LEVEL = "20"
-SUBSCRIBER_LEVEL = "22"
-PATIENT_LEVEL = "23"
+BILLING_PROVIDER_LEVEL: Final = "20"
+SUBSCRIBER_LEVEL: Final = "22"
+PATIENT_LEVEL: Final = "23"
 
-_MARKERS = {
+_MARKERS: Final = {
     "ISA": BlockKind.INTERCHANGE_HEADER,
     "GS": BlockKind.GROUP_HEADER,
     "ST": BlockKind.SET_HEADER,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import Final
 
 from edi_guard.assemble import Block, ClaimUnit
 from edi_guard.engine import TPI_CODES, ClaimDecision
@@ -50,7 +51,7 @@ def _party(segment: Segment | None, entity: str) -> Party:
     )
 
 
-_NO_CONTEXT = SetContext("", "", Party("41", ""), Party("40", ""), Party("85", ""))
+_NO_CONTEXT: Final = SetContext("", "", Party("41", ""), Party("40", ""), Party("85", ""))
 
 
 def claim_outcome(
@@ -189,7 +190,7 @@ def _rejected_lines(claim: Claim, findings: tuple[Finding, ...]) -> tuple[LineEc
     return tuple(echoes)
 
 
-_STRUCTURE_MESSAGES = {
+_STRUCTURE_MESSAGES: Final = {
     "set": "the claim's transaction set failed 005010X222A1 structure (see the 999); "
     "nothing of it went out",
     "interchange": "the claim's interchange envelope failed (see the TA1); nothing of it went out",

@@ -10,7 +10,7 @@ seekable temporary file that the pipeline renames into place only when complete.
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from edi_guard.assemble import (
     BILLING_PROVIDER_LEVEL,
@@ -22,7 +22,7 @@ from edi_guard.assemble import (
 from edi_guard.x12.segment import Segment
 from edi_guard.x12.writer import SegmentWriter
 
-_DEPTH = {BILLING_PROVIDER_LEVEL: 0, SUBSCRIBER_LEVEL: 1, PATIENT_LEVEL: 2}
+_DEPTH: Final = {BILLING_PROVIDER_LEVEL: 0, SUBSCRIBER_LEVEL: 1, PATIENT_LEVEL: 2}
 
 
 class _Held:

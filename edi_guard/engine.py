@@ -26,9 +26,9 @@ from edi_guard.x12.segment import Segment
 
 Status = Literal["accepted", "corrected", "rejected"]
 
-INTERNAL_ERROR = "internal rule error"
-TPI_CODES = frozenset({"20552", "20553"})
-TPI_RULE_PREFIX = "TPI"
+INTERNAL_ERROR: Final = "internal rule error"
+TPI_CODES: Final = frozenset({"20552", "20553"})
+TPI_RULE_PREFIX: Final = "TPI"
 
 
 def _enabled(registry: Sequence[Rule], policy: Policy, *, tpi: bool) -> Sequence[Rule]:
@@ -64,9 +64,11 @@ def _chosen(
     return chosen
 
 
-_ENABLED: dict[tuple[int, int, bool], tuple[tuple[Rule, ...], bool]] = {}
-_KEEP_ALIVE: dict[tuple[int, int, bool], tuple[object, object]] = {}
-SCREENED_RULES = frozenset({clm001_charge_total_mismatch.RULE, clm002_service_date_missing.RULE})
+_ENABLED: Final[dict[tuple[int, int, bool], tuple[tuple[Rule, ...], bool]]] = {}
+_KEEP_ALIVE: Final[dict[tuple[int, int, bool], tuple[object, object]]] = {}
+SCREENED_RULES: Final = frozenset(
+    {clm001_charge_total_mismatch.RULE, clm002_service_date_missing.RULE}
+)
 """The rules a claim without a TPI line meets, whose passing the screen guarantees."""
 
 

@@ -20,17 +20,17 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 from edi_guard.data import DataFileError, read_json, schema_file, schema_problems
 from edi_guard.errors import PolicyError
 
 #: Every rule code of rules.md, in catalog order. Codes never change meaning once shipped.
-RULE_CODES: tuple[str, ...] = ("CLM001", "CLM002", *(f"TPI{n:03d}" for n in range(1, 21)))
+RULE_CODES: Final[tuple[str, ...]] = ("CLM001", "CLM002", *(f"TPI{n:03d}" for n in range(1, 21)))
 
-_SCHEMA = "policy.schema.json"
-_DEFAULTS = "policy.defaults.json"
-_PATH_KEYS = ("ptp_table", "muscle_vocabulary", "drug_vocabulary")
+_SCHEMA: Final = "policy.schema.json"
+_DEFAULTS: Final = "policy.defaults.json"
+_PATH_KEYS: Final = ("ptp_table", "muscle_vocabulary", "drug_vocabulary")
 
 
 class MuscleShortfall(StrEnum):

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Never
+from typing import Any, Final, Never
 
 from edi_guard.data import DataFileError, read_json, schema_file
 from edi_guard.errors import EdiGuardError
 
-_CODE = re.compile(r"[0-9A-Z]{5}")
-_CMS_DATE = re.compile(r"[0-9]{8}")
+_CODE: Final = re.compile(r"[0-9A-Z]{5}")
+_CMS_DATE: Final = re.compile(r"[0-9]{8}")
 
 
 class PtpImportError(EdiGuardError):
@@ -72,7 +72,7 @@ class PtpEdit:
         return self.effective <= day and (self.deleted is None or day < self.deleted)
 
 
-_SEVERITY = {
+_SEVERITY: Final = {
     ModifierIndicator.NOT_ALLOWED: 0,
     ModifierIndicator.ALLOWED: 1,
     ModifierIndicator.NOT_APPLICABLE: 2,
@@ -222,7 +222,7 @@ def install(table: PtpTable, dest: Path) -> Path:
 
 # --------------------------------------------------------------------------- CMS file
 
-_CMS_COLUMNS = (
+_CMS_COLUMNS: Final = (
     "Column 1",
     "Column 2",
     "In existence prior to 1996",

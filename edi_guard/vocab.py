@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -25,12 +25,12 @@ from edi_guard.data import read_json, schema_file, validate
 
 # Words, and the punctuation that matters: connectors (, & / +), parentheses (ignored as
 # filler) and clause breaks (. ; : ! ? newline). Everything else separates words.
-_MEMO_SIZE = 4096
+_MEMO_SIZE: Final = 4096
 """Notes remembered per vocabulary (a few MB at most)."""
-_TOKEN = re.compile(r"[a-z0-9]+|[,&/+()]|[.;:!?\n]")
-_BREAKS = frozenset(".;:!?\n")
-_ICD10CM = re.compile(r"[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}")
-_J_CODE = re.compile(r"J[0-9]{4}")
+_TOKEN: Final = re.compile(r"[a-z0-9]+|[,&/+()]|[.;:!?\n]")
+_BREAKS: Final = frozenset(".;:!?\n")
+_ICD10CM: Final = re.compile(r"[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}")
+_J_CODE: Final = re.compile(r"J[0-9]{4}")
 
 
 class Side(StrEnum):
@@ -128,7 +128,7 @@ class Muscle:
 
 MusclePair = tuple[str, Side | None]
 
-_SIDE_BY_VALUE: dict[str, Side | None] = {"": None, **{side.value: side for side in Side}}
+_SIDE_BY_VALUE: Final[dict[str, Side | None]] = {"": None, **{side.value: side for side in Side}}
 
 _StoredPairs = tuple[tuple[str, str], ...]
 """(muscle, side) pairs as the memos keep them: the side as its text, "" when not stated.
@@ -192,7 +192,7 @@ class MuscleCount:
         return f"MuscleCount(muscles={sorted(self._pairs)!r}, region_words={self._regions!r})"
 
 
-_LEFT_RIGHT = frozenset({Side.LEFT, Side.RIGHT})
+_LEFT_RIGHT: Final = frozenset({Side.LEFT, Side.RIGHT})
 
 
 @dataclass(slots=True)
@@ -731,15 +731,27 @@ def is_advance_notice_modifier(modifier: str) -> bool:
     return _code(modifier) in load_codes().advance_notice_modifiers
 
 
-@lru_cache(maxsize=16_384)
+_BILLABLE: Final[dict[str, bool]] = {}
+"""HI code as received -> billable: a file carries a few hundred distinct codes (bounded)."""
+
+
 def diagnosis_billable(code: str) -> bool:
     """Whether an ICD-10-CM code, as HI carries it ("M7918", no point), is billable.
 
     Malformed codes and the listed header codes (e.g. "M791") are not. The header list is
     partial, so a well-formed code not on it is taken as billable (codes.json notes).
     """
-    code = _icd(code)
-    return _ICD10CM.fullmatch(code) is not None and code not in load_codes().non_billable_diagnoses
+    known = _BILLABLE.get(code)
+    if known is None:
+        normalised = _icd(code)
+        known = (
+            _ICD10CM.fullmatch(normalised) is not None
+            and normalised not in load_codes().non_billable_diagnoses
+        )
+        if len(_BILLABLE) >= 16_384:
+            _BILLABLE.clear()
+        _BILLABLE[code] = known
+    return known
 
 
 def diagnosis_covered(code: str, covered_patterns: Iterable[str]) -> bool:
@@ -748,19 +760,43 @@ def diagnosis_covered(code: str, covered_patterns: Iterable[str]) -> bool:
     Points and case are ignored on both sides: "M79.1*" covers "M7918" and "m79.18".
     """
     patterns = covered_patterns if isinstance(covered_patterns, tuple) else tuple(covered_patterns)
-    exact, prefixes = _covered_patterns(patterns)
-    code = _icd(code)
-    return code in exact or code.startswith(prefixes)
+    return _covered_by(patterns).covers(code)
 
 
-@lru_cache(maxsize=64)
-def _covered_patterns(patterns: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
-    """Covered patterns normalised once per list: (exact codes, prefixes of the '*' ones)."""
-    normalised = [_icd(pattern) for pattern in patterns]
-    return (
-        frozenset(pattern for pattern in normalised if not pattern.endswith("*")),
-        tuple(pattern[:-1] for pattern in normalised if pattern.endswith("*")),
-    )
+class _CoveredPatterns:
+    """One covered-diagnosis list, normalised once, and the codes it was asked about."""
+
+    __slots__ = ("_exact", "_prefixes", "_seen", "patterns")
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        normalised = [_icd(pattern) for pattern in patterns]
+        self.patterns: Final = patterns
+        self._exact: Final = frozenset(p for p in normalised if not p.endswith("*"))
+        self._prefixes: Final = tuple(p[:-1] for p in normalised if p.endswith("*"))
+        self._seen: Final[dict[str, bool]] = {}
+
+    def covers(self, code: str) -> bool:
+        known = self._seen.get(code)
+        if known is None:
+            normalised = _icd(code)
+            known = normalised in self._exact or normalised.startswith(self._prefixes)
+            if len(self._seen) >= 16_384:
+                self._seen.clear()
+            self._seen[code] = known
+        return known
+
+
+_LAST_COVERED: Final[list[_CoveredPatterns]] = []
+"""The list asked about last (a policy's tuple: the same object claim after claim)."""
+
+
+def _covered_by(patterns: tuple[str, ...]) -> _CoveredPatterns:
+    last = _LAST_COVERED[0] if _LAST_COVERED else None
+    if last is not None and (last.patterns is patterns or last.patterns == patterns):
+        return last
+    covered = _CoveredPatterns(patterns)
+    _LAST_COVERED[:] = [covered]
+    return covered
 
 
 def amount_at_stake(place_of_service: str) -> Fee | None:

@@ -322,3 +322,55 @@ def test_renumbering_after_a_drop_keeps_parents_consistent_with_odd_input_number
     hls = [s for s in read(out).segments if s.tag == "HL"]
     numbers = {hl.element(1) for hl in hls}
     assert all(hl.element(2) in numbers for hl in hls if hl.element(2))
+
+
+def _renumbered_by_elements(segment: Segment, number: str, parent: str | None) -> Segment:
+    """What the writer built before splicing bytes: split, set, join."""
+    elements = list(segment.elements)
+    while len(elements) < (2 if parent is None else 3):
+        elements.append("")
+    elements[1] = number
+    if parent is not None:
+        elements[2] = parent
+    return segment.replace(tuple(elements))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HL*1**20*1",
+        b"HL*2*1*22*0",
+        b"HL*3*2*23*0",
+        b"HL*12*7*22",
+        b"HL**1*22*0",
+        b"HL*2*1*22*0*",
+        b"HL*2*1*",
+        b"HL*2*1",
+        b"HL*2",
+        b"HL",
+        b"HL*2*1*22*0**",
+        b"HL|40|31|23|0",
+    ],
+)
+@pytest.mark.parametrize("parent", [None, "1", "17"])
+def test_a_renumbered_hl_is_what_splitting_and_joining_gives(
+    raw: bytes, parent: str | None
+) -> None:
+    from edi_guard.x12.delimiters import Delimiters
+    from edi_guard.x12.writer import renumbered_hl
+
+    separator = b"|" if b"|" in raw else b"*"
+    delimiters = Delimiters(element=separator, component=b":", repetition=b"^", terminator=b"~")
+    segment = Segment("HL", raw, delimiters, position=9, offset=300, lead=b"\n")
+    if parent is not None and segment.element(2) == "":
+        parent = None  # the writer sets HL02 only where the HL has a parent
+    got = renumbered_hl(segment, "5", parent)
+    expected = _renumbered_by_elements(segment, "5", parent)
+    assert (got.raw, got.tag, got.position, got.offset, got.lead) == (
+        expected.raw,
+        expected.tag,
+        expected.position,
+        expected.offset,
+        expected.lead,
+    )
+    assert got.elements == expected.elements

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Final, Protocol
 
 from edi_guard.model.claim import Claim
 
@@ -24,10 +24,10 @@ class _HashState(Protocol):
     def hexdigest(self) -> str: ...
 
 
-_BLOCK = 64
+_BLOCK: Final = 64
 """SHA-256's block size: HMAC pads its key to it."""
-_INNER_PAD = bytes(byte ^ 0x36 for byte in range(256))
-_OUTER_PAD = bytes(byte ^ 0x5C for byte in range(256))
+_INNER_PAD: Final = bytes(byte ^ 0x36 for byte in range(256))
+_OUTER_PAD: Final = bytes(byte ^ 0x5C for byte in range(256))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Final
 
 from edi_guard.rules.base import (
     DropLine,
@@ -20,7 +21,7 @@ from edi_guard.rules.base import (
 )
 from edi_guard.x12.segment import Segment
 
-MAX_DESCRIPTION = 80
+MAX_DESCRIPTION: Final = 80
 """SV101-7 is at most 80 characters (005010X222A1)."""
 
 

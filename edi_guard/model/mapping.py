@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
 from edi_guard.assemble import Block, ClaimUnit, Context
 from edi_guard.errors import MappingError
@@ -29,10 +29,10 @@ from edi_guard.model.claim import (
 )
 from edi_guard.x12.segment import Segment
 
-DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
-TPI_PROCEDURES = frozenset({"20552", "20553"})
+DIAGNOSIS_QUALIFIERS: Final = frozenset({"ABK", "ABF", "BK", "BF"})
+TPI_PROCEDURES: Final = frozenset({"20552", "20553"})
 """SV101-2 of a TPI line (rules.md, Terms)."""
-HISTORY_FREQUENCIES = frozenset({"7", "8"})
+HISTORY_FREQUENCIES: Final = frozenset({"7", "8"})
 """CLM05-3 replacement and void: their claims change the session history."""
 
 T = TypeVar("T")
@@ -42,7 +42,7 @@ def to_decimal(segment: Segment, reference: str, *, required: bool = True) -> De
     return _amount(segment.get(reference), segment, reference, required=required)
 
 
-_AMOUNTS: dict[str, Decimal] = {}
+_AMOUNTS: Final[dict[str, Decimal]] = {}
 """Amount text -> Decimal: a file's charges and units repeat (bounded, see _amount)."""
 
 
@@ -101,7 +101,7 @@ def _line_amounts(sv1: Segment) -> tuple[Decimal, Decimal | None]:
     return _required_amount(sv1, 2, "SV102"), _amount_at(sv1, 4, "SV104", required=False)
 
 
-_DATES: dict[str, date] = {}
+_DATES: Final[dict[str, date]] = {}
 """CCYYMMDD text -> date: a file's service and birth dates repeat (bounded, see to_date)."""
 
 
@@ -153,6 +153,26 @@ def _service_dates(segment: Segment) -> tuple[date, date | None]:
         start, _, end = value.partition("-")
         return to_date(segment, "DTP03", start), to_date(segment, "DTP03", end)
     return to_date(segment, "DTP03", value), None
+
+
+_POINTERS: Final[dict[str, tuple[int, ...]]] = {}
+"""Component separator + SV107 -> diagnosis pointers: lines repeat a few (bounded)."""
+
+
+def _pointers(text: str, separator: str) -> tuple[int, ...]:
+    """SV107's diagnosis pointers; a component that is not a number is left out."""
+    key = separator + text
+    known = _POINTERS.get(key)
+    if known is None:
+        known = tuple(
+            int(pointer)
+            for pointer in text.split(separator)
+            if pointer.isascii() and pointer.isdigit()
+        )
+        if len(_POINTERS) >= 4096:
+            _POINTERS.clear()
+        _POINTERS[key] = known
+    return known
 
 
 class _LineBuilder:
@@ -219,13 +239,7 @@ class _LineBuilder:
             modifiers=tuple(modifier for modifier in modifiers if modifier),
             description=composite[6],
         )
-        pointers: tuple[int, ...] = ()
-        if count > 7 and elements[7]:
-            pointers = tuple(
-                int(pointer)
-                for pointer in elements[7].split(separator)
-                if pointer.isascii() and pointer.isdigit()
-            )
+        pointers = _pointers(elements[7], separator) if count > 7 and elements[7] else ()
         charge, units = _line_amounts(sv1)
         start, end = self.dates if self.dates else (None, None)
         if start is not None and end is not None and end < start:
@@ -346,7 +360,7 @@ class _People:
                 self.sbr = segment
 
 
-_PAYERS: dict[bytes, tuple[str, Party]] = {}
+_PAYERS: Final[dict[bytes, tuple[str, Party]]] = {}
 """2010BB NM1 bytes -> (element separator, payer): every subscriber names one of a few payers,
 so their NM1 is neither split nor mapped again (bounded, see _payer)."""
 
@@ -366,12 +380,12 @@ def _payer(segment: Segment) -> Party:
     return payer
 
 
-_BILLING: _LastBlock[Party] = _LastBlock()
-_SUBSCRIBER: _LastBlock[tuple[Party, date | None, Party, str]] = _LastBlock()
-_PATIENT: _LastBlock[tuple[Party | None, date | None]] = _LastBlock()
-_NO_SUBSCRIBER = (Party("IL", ""), None, Party("PR", ""), "")
-_NO_PATIENT = (None, None)
-_NO_BILLING = Party("85", "")
+_BILLING: Final[_LastBlock[Party]] = _LastBlock()
+_SUBSCRIBER: Final[_LastBlock[tuple[Party, date | None, Party, str]]] = _LastBlock()
+_PATIENT: Final[_LastBlock[tuple[Party | None, date | None]]] = _LastBlock()
+_NO_SUBSCRIBER: Final = (Party("IL", ""), None, Party("PR", ""), "")
+_NO_PATIENT: Final = (None, None)
+_NO_BILLING: Final = Party("85", "")
 
 
 def _context_parties(

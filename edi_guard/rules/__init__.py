@@ -17,6 +17,8 @@ before it left it:
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.rules import (
     clm001_charge_total_mismatch,
     clm002_service_date_missing,
@@ -43,7 +45,7 @@ from edi_guard.rules import (
 )
 from edi_guard.rules.base import Rule
 
-REGISTRY: tuple[Rule, ...] = (
+REGISTRY: Final[tuple[Rule, ...]] = (
     clm001_charge_total_mismatch.RULE,
     clm002_service_date_missing.RULE,
     tpi001_units_not_one.RULE,
@@ -69,6 +71,6 @@ REGISTRY: tuple[Rule, ...] = (
 )
 """Every rule of docs/rules.md, in run order."""
 
-BY_CODE: dict[str, Rule] = {rule.code: rule for rule in REGISTRY}
+BY_CODE: Final[dict[str, Rule]] = {rule.code: rule for rule in REGISTRY}
 
 __all__ = ["BY_CODE", "REGISTRY"]

@@ -13,25 +13,28 @@ can never be reused). What a code is, is answered once per distinct code (:func:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 from edi_guard import vocab
 from edi_guard.model.claim import Claim, ServiceLine
+from edi_guard.policy import Policy
 from edi_guard.rules.base import RuleContext
 
-CODE_20552 = "20552"
+CODE_20552: Final = "20552"
 """Injection(s); single or multiple trigger point(s), 1 or 2 muscle(s)."""
-CODE_20553 = "20553"
+CODE_20553: Final = "20553"
 """Injection(s); single or multiple trigger point(s), 3 or more muscles."""
-TPI_CODES = frozenset({CODE_20552, CODE_20553})
+TPI_CODES: Final = frozenset({CODE_20552, CODE_20553})
 
-ONE = Decimal(1)
+ONE: Final = Decimal(1)
 
-_CACHE_KEY = "edi_guard.rules._lines.tpi_view"
+_CACHE_KEY: Final = "edi_guard.rules._lines.tpi_view"
+
+V = TypeVar("V")
 
 
 def is_tpi(line: ServiceLine) -> bool:
@@ -53,7 +56,7 @@ class CodeKind:
     imaging_guidance: bool
 
 
-_KINDS: dict[str, CodeKind] = {}
+_KINDS: Final[dict[str, CodeKind]] = {}
 """SV101-2 as received -> its kind: a file bills a few hundred distinct codes (bounded)."""
 
 
@@ -190,7 +193,7 @@ def same_day(first: ServiceLine, second: ServiceLine) -> bool:
     return not set(first.service_days()).isdisjoint(second.service_days())
 
 
-INJECTION_PROCEDURE_RANGES: tuple[tuple[str, str], ...] = (
+INJECTION_PROCEDURE_RANGES: Final[tuple[tuple[str, str], ...]] = (
     ("11900", "11901"),  # intralesional injection
     ("20500", "20553"),  # sinus tract, tendon sheath, ganglion, trigger point injections
     ("20600", "20611"),  # arthrocentesis, joint and bursa injection
@@ -222,14 +225,49 @@ def is_drug_line(line: ServiceLine) -> bool:
     return vocab.is_j_code(line.procedure.code)
 
 
+class _ForLastPolicy(Generic[V]):
+    """A value computed from a policy, kept for the last policy asked about.
+
+    Six rules ask for a vocabulary on every TPI claim, and the claims of one payer (one
+    policy object) come in long runs; a policy is immutable, so its identity is the key.
+    One (policy, value) pair is swapped in whole: concurrent readers see a consistent pair.
+    """
+
+    __slots__ = ("_compute", "_last")
+
+    def __init__(self, compute: Callable[[Policy], V]) -> None:
+        self._compute = compute
+        self._last: tuple[Policy, V] | None = None
+
+    def get(self, policy: Policy) -> V:
+        last = self._last
+        if last is not None and last[0] is policy:
+            return last[1]
+        value = self._compute(policy)
+        self._last = (policy, value)
+        return value
+
+
+def _load_muscles(policy: Policy) -> vocab.MuscleVocabulary:
+    return vocab.load_muscles(policy.muscle_vocabulary)
+
+
+def _load_drugs(policy: Policy) -> vocab.DrugVocabulary:
+    return vocab.load_drugs(policy.drug_vocabulary)
+
+
+_MUSCLES: Final = _ForLastPolicy(_load_muscles)
+_DRUGS: Final = _ForLastPolicy(_load_drugs)
+
+
 def muscles(context: RuleContext) -> vocab.MuscleVocabulary:
     """The muscle vocabulary the payer's policy names (the shipped one by default)."""
-    return vocab.load_muscles(context.policy.muscle_vocabulary)
+    return _MUSCLES.get(context.policy)
 
 
 def drugs(context: RuleContext) -> vocab.DrugVocabulary:
     """The drug vocabulary the payer's policy names (the shipped one by default)."""
-    return vocab.load_drugs(context.policy.drug_vocabulary)
+    return _DRUGS.get(context.policy)
 
 
 def without_modifier(modifiers: Iterable[str], removed: str) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Protocol
+from typing import Final, Protocol
 
 from edi_guard.model.claim import Claim, ServiceLine
 from edi_guard.policy import Policy
@@ -123,7 +123,7 @@ class RuleResult:
     edits: tuple[Edit, ...] = ()
 
 
-NOTHING = RuleResult()
+NOTHING: Final = RuleResult()
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ Reject, 277CA STC A7:400 (claim out of balance) with A7:178 (submitted charges).
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import amount_text
 from edi_guard.rules.base import NOTHING, Outcome, Rule, RuleContext, RuleResult
@@ -48,7 +50,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=(RULE.finding(message),))
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="CLM001",
     name="claim-charge-total-mismatch",
     outcome=Outcome.REJECT,

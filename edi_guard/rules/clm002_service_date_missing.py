@@ -27,6 +27,8 @@ Reject, 277CA STC A6:187 (date of service missing), one finding per line.
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import line_label
 from edi_guard.rules.base import NOTHING, Outcome, Rule, RuleContext, RuleResult
@@ -46,7 +48,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=findings) if findings else NOTHING
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="CLM002",
     name="service-date-missing",
     outcome=Outcome.REJECT,

@@ -34,6 +34,7 @@ Correct (277CA STC A7:476, units of service); plus a warn for a 20552 with 3 or 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import CODE_20552, ONE, line_label, tpi_view, units_text
@@ -48,7 +49,7 @@ from edi_guard.rules.base import (
     SetUnits,
 )
 
-UNDERCODE_UNITS = Decimal(3)
+UNDERCODE_UNITS: Final = Decimal(3)
 
 
 def check(claim: Claim, context: RuleContext) -> RuleResult:
@@ -84,7 +85,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=tuple(findings), edits=tuple(edits))
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI001",
     name="tpi-units-not-one",
     outcome=Outcome.CORRECT,

@@ -31,6 +31,8 @@ Correct, 277CA STC A7:453 (procedure modifier).
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import ONE, line_label, tpi_view, without_modifier
 from edi_guard.rules.base import (
@@ -45,7 +47,7 @@ from edi_guard.rules.base import (
     SetUnits,
 )
 
-BILATERAL = "50"
+BILATERAL: Final = "50"
 
 
 def check(claim: Claim, context: RuleContext) -> RuleResult:
@@ -78,7 +80,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=tuple(findings), edits=tuple(edits))
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI002",
     name="tpi-bilateral-modifier",
     outcome=Outcome.CORRECT,

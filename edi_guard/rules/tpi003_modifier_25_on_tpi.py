@@ -36,6 +36,8 @@ Correct, 277CA STC A7:453 (procedure modifier).
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.model.claim import Claim, ServiceLine
 from edi_guard.rules._lines import line_label, same_day, tpi_view, without_modifier
 from edi_guard.rules.base import (
@@ -49,8 +51,8 @@ from edi_guard.rules.base import (
     SetModifiers,
 )
 
-SEPARATE_EM = "25"
-MAX_MODIFIERS = 4
+SEPARATE_EM: Final = "25"
+MAX_MODIFIERS: Final = 4
 
 
 def check(claim: Claim, context: RuleContext) -> RuleResult:
@@ -100,7 +102,7 @@ def _em_line_for(
     return None
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI003",
     name="tpi-modifier-25-misplaced",
     outcome=Outcome.CORRECT,

@@ -32,6 +32,7 @@ Correct, 277CA STC A8:454 (procedure code), one finding per dropped line.
 from __future__ import annotations
 
 from datetime import date
+from typing import Final
 
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import CODE_20553, line_label, tpi_view
@@ -76,7 +77,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=tuple(findings), edits=tuple(drops))
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI004",
     name="tpi-20553-repeated-same-day",
     outcome=Outcome.CORRECT,

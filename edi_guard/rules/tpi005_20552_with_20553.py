@@ -29,6 +29,8 @@ Correct, 277CA STC A8:454 (procedure code), one finding per dropped line.
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import CODE_20552, CODE_20553, line_label, same_day, tpi_view
 from edi_guard.rules.base import (
@@ -71,7 +73,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=tuple(findings), edits=tuple(drops))
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI005",
     name="tpi-20552-with-20553-same-day",
     outcome=Outcome.CORRECT,

@@ -29,6 +29,7 @@ Reject, 277CA STC A8:454 (procedure code), one finding per repeated line.
 from __future__ import annotations
 
 from datetime import date
+from typing import Final
 
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import CODE_20552, CODE_20553, line_label, tpi_view
@@ -70,7 +71,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=tuple(findings)) if findings else NOTHING
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI006",
     name="tpi-20552-repeated-same-day",
     outcome=Outcome.REJECT,

@@ -49,6 +49,8 @@ Reject (policy ``muscle_shortfall``: reject / downcode-to-20552 / warn), 277CA S
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.model.claim import Claim, ServiceLine
 from edi_guard.policy import MuscleShortfall
 from edi_guard.rules._lines import (
@@ -69,9 +71,9 @@ from edi_guard.rules.base import (
     SetProcedureCode,
 )
 
-MIN_MUSCLES_20553 = 3
+MIN_MUSCLES_20553: Final = 3
 
-_SHORTFALL_OUTCOMES = {
+_SHORTFALL_OUTCOMES: Final = {
     MuscleShortfall.REJECT: Outcome.REJECT,
     MuscleShortfall.DOWNCODE: Outcome.CORRECT,
     MuscleShortfall.WARN: Outcome.WARN,
@@ -141,7 +143,7 @@ def _shortfall(
     return RULE.line_finding(line, message, outcome=outcome)
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI007",
     name="tpi-muscle-count-mismatch",
     outcome=Outcome.REJECT,

@@ -30,12 +30,14 @@ Reject (policy ``em_without_25``: reject / warn), 277CA STC A8:453 (procedure mo
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.model.claim import Claim
 from edi_guard.policy import RejectOrWarn
 from edi_guard.rules._lines import line_label, lines_text, tpi_view
 from edi_guard.rules.base import NOTHING, Finding, Outcome, Rule, RuleContext, RuleResult
 
-SEPARATE_EM = "25"
+SEPARATE_EM: Final = "25"
 
 
 def check(claim: Claim, context: RuleContext) -> RuleResult:
@@ -63,7 +65,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=tuple(findings)) if findings else NOTHING
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI008",
     name="em-without-modifier-25",
     outcome=Outcome.REJECT,

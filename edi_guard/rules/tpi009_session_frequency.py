@@ -38,15 +38,16 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Final
 
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import has_advance_notice, line_label, tpi_view
 from edi_guard.rules.base import NOTHING, Finding, Outcome, Rule, RuleContext, RuleResult
 
-SESSION_LIMIT = 3
+SESSION_LIMIT: Final = 3
 """Sessions covered in any window of WINDOW_DAYS."""
-WINDOW_DAYS = 365
-VOID = "8"
+WINDOW_DAYS: Final = 365
+VOID: Final = "8"
 
 
 def check(claim: Claim, context: RuleContext) -> RuleResult:
@@ -106,7 +107,7 @@ def _most_in_a_window(dates: list[date], days: Iterable[date]) -> Iterable[int]:
         )
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI009",
     name="tpi-sessions-over-annual-limit",
     outcome=Outcome.REJECT,

@@ -31,12 +31,14 @@ Reject, 277CA STC A8:454 (procedure code).
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import line_label, tpi_view
 from edi_guard.rules.base import NOTHING, Finding, Outcome, Rule, RuleContext, RuleResult
 
-REPLACEMENT = "7"
-VOID = "8"
+REPLACEMENT: Final = "7"
+VOID: Final = "8"
 
 
 def check(claim: Claim, context: RuleContext) -> RuleResult:
@@ -64,7 +66,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=tuple(findings)) if findings else NOTHING
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI010",
     name="tpi-session-duplicate",
     outcome=Outcome.REJECT,

@@ -37,6 +37,8 @@ Reject (policy ``drug_line_missing``: reject / warn), 277CA STC A6:216 (drug inf
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.model.claim import Claim
 from edi_guard.policy import RejectOrWarn
 from edi_guard.rules._lines import drugs, tpi_view
@@ -76,7 +78,7 @@ def _join(places: list[str]) -> str:
     return ", ".join(places[:-1]) + " and " + places[-1]
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI011",
     name="tpi-drug-line-missing",
     outcome=Outcome.REJECT,

@@ -33,6 +33,7 @@ Reject, 277CA STC A8:216 (drug information), one finding per drug line.
 from __future__ import annotations
 
 from datetime import date
+from typing import Final
 
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import code_kind, line_label, tpi_view
@@ -66,7 +67,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=tuple(findings)) if findings else NOTHING
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI012",
     name="drug-line-date-unmatched",
     outcome=Outcome.REJECT,

@@ -37,6 +37,8 @@ strength and dosage).
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import drugs, line_label, tpi_view
 from edi_guard.rules.base import (
@@ -50,7 +52,7 @@ from edi_guard.rules.base import (
     SetDescription,
 )
 
-MAX_DESCRIPTION = 80
+MAX_DESCRIPTION: Final = 80
 """SV101-7 holds at most 80 characters (005010X222A1)."""
 
 
@@ -102,7 +104,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=tuple(findings), edits=tuple(edits))
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI013",
     name="noc-drug-description-missing",
     outcome=Outcome.CORRECT,

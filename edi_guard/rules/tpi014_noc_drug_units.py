@@ -33,6 +33,7 @@ Correct when SV101-7 carries the dose, otherwise reject; 277CA STC A7:476 (units
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import ONE, drugs, line_label, tpi_view, units_text
@@ -47,7 +48,7 @@ from edi_guard.rules.base import (
     SetUnits,
 )
 
-DOSE = re.compile(
+DOSE: Final = re.compile(
     r"\d+(?:\.\d+)?\s*(?:MG|MCG|G|GM|GRAMS?|ML|CC|UNITS?|IU|U|MEQ|MMOL|%)(?![A-Z])",
     re.IGNORECASE,
 )
@@ -96,7 +97,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=tuple(findings), edits=tuple(edits))
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI014",
     name="noc-drug-units-not-one",
     outcome=Outcome.CORRECT,

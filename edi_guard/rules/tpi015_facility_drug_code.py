@@ -24,6 +24,8 @@ Reject, 277CA STC A7:507 (HCPCS).
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import drugs, line_label, tpi_view
 from edi_guard.rules.base import NOTHING, Outcome, Rule, RuleContext, RuleResult
@@ -50,7 +52,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=findings) if findings else NOTHING
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI015",
     name="facility-drug-code-on-837p",
     outcome=Outcome.REJECT,

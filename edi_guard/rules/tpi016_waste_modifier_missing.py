@@ -29,12 +29,13 @@ Warn.
 from __future__ import annotations
 
 from datetime import date
+from typing import Final
 
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import drugs, line_label, tpi_view
 from edi_guard.rules.base import NOTHING, Outcome, Rule, RuleContext, RuleResult
 
-JZ_REQUIRED_FROM = date(2023, 7, 1)
+JZ_REQUIRED_FROM: Final = date(2023, 7, 1)
 
 
 def check(claim: Claim, context: RuleContext) -> RuleResult:
@@ -64,7 +65,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=findings) if findings else NOTHING
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI016",
     name="single-dose-vial-without-jw-jz",
     outcome=Outcome.WARN,

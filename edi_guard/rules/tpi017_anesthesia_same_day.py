@@ -26,6 +26,8 @@ Reject, 277CA STC A8:454 (procedure code), on the anesthesia line.
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import line_label, lines_text, tpi_view
 from edi_guard.rules.base import NOTHING, Outcome, Rule, RuleContext, RuleResult
@@ -49,7 +51,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=findings) if findings else NOTHING
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI017",
     name="anesthesia-with-tpi",
     outcome=Outcome.REJECT,

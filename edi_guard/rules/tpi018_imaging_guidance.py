@@ -28,6 +28,8 @@ Warn.
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import has_advance_notice, line_label, lines_text, tpi_view
 from edi_guard.rules.base import NOTHING, Outcome, Rule, RuleContext, RuleResult
@@ -51,7 +53,7 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
     return RuleResult(findings=findings) if findings else NOTHING
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI018",
     name="imaging-guidance-with-tpi",
     outcome=Outcome.WARN,

@@ -38,6 +38,7 @@ Reject: 277CA STC A8:454 with A8:735 (included in another service) for indicator
 from __future__ import annotations
 
 from datetime import date
+from typing import Final
 
 from edi_guard import vocab
 from edi_guard.model.claim import Claim, ServiceLine
@@ -45,8 +46,8 @@ from edi_guard.ptp import ModifierIndicator
 from edi_guard.rules._lines import line_label, same_day, tpi_view
 from edi_guard.rules.base import NOTHING, Finding, Outcome, Rule, RuleContext, RuleResult
 
-INDICATOR_0_STC = ("A8:454", "A8:735")
-INDICATOR_1_STC = ("A8:453",)
+INDICATOR_0_STC: Final = ("A8:454", "A8:735")
+INDICATOR_1_STC: Final = ("A8:453",)
 
 
 def check(claim: Claim, context: RuleContext) -> RuleResult:
@@ -110,7 +111,7 @@ def _finding(
     )
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI019",
     name="ncci-ptp-pair-with-tpi",
     outcome=Outcome.REJECT,

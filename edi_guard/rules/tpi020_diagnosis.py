@@ -37,6 +37,8 @@ diagnoses are billable but not covered.
 
 from __future__ import annotations
 
+from typing import Final
+
 from edi_guard import vocab
 from edi_guard.model.claim import Claim
 from edi_guard.rules._lines import line_label, tpi_view
@@ -91,7 +93,7 @@ def _positions(positions: list[int]) -> str:
     return f"the diagnoses pointed to by SV107 positions {listed} are"
 
 
-RULE = Rule(
+RULE: Final = Rule(
     code="TPI020",
     name="tpi-diagnosis-not-billable",
     outcome=Outcome.REJECT,

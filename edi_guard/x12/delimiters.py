@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 from edi_guard.errors import X12SyntaxError
 
-ISA_LENGTH = 106
+ISA_LENGTH: Final = 106
 """ISA is fixed width: 105 characters of content, then the segment terminator."""
 
 # Byte index of each element separator in a well-formed ISA (ISA01..ISA16 have fixed widths:
 # 2,10,2,10,2,15,2,15,6,4,1,5,9,1,1,1).
-ISA_SEPARATOR_INDEXES = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
-ISA11_INDEX = 82
-ISA16_INDEX = 104
-TERMINATOR_INDEX = 105
+ISA_SEPARATOR_INDEXES: Final = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
+ISA11_INDEX: Final = 82
+ISA16_INDEX: Final = 104
+TERMINATOR_INDEX: Final = 105
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Final
 
 from edi_guard.errors import EdiGuardError
 from edi_guard.x12.delimiters import Delimiters
 
-_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+_SEGMENT_ID: Final = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 
 def shown_tag(tag: str) -> str:

@@ -12,19 +12,19 @@ reason to crash.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from edi_guard.errors import X12SyntaxError
 from edi_guard.limits import Limits
 from edi_guard.x12.delimiters import ISA_LENGTH, TERMINATOR_INDEX, Delimiters
 from edi_guard.x12.segment import Segment
 
-BOM = b"\xef\xbb\xbf"
-WHITESPACE = b" \t\r\n"
-_WHITESPACE_BYTES = frozenset(WHITESPACE)
-BETWEEN_INTERCHANGES = WHITESPACE + b"\x00"
+BOM: Final = b"\xef\xbb\xbf"
+WHITESPACE: Final = b" \t\r\n"
+_WHITESPACE_BYTES: Final = frozenset(WHITESPACE)
+BETWEEN_INTERCHANGES: Final = WHITESPACE + b"\x00"
 """Before an ISA and after an IEA, NUL padding from fixed-block transfers is tolerated too."""
-DEFAULT_MAX_SEGMENT_BYTES = 1 << 20
+DEFAULT_MAX_SEGMENT_BYTES: Final = 1 << 20
 """No 837P segment comes near this; it bounds memory on input that never terminates."""
 
 
@@ -285,7 +285,7 @@ def _segments_end(segments: list[Segment], buffer_offset: int) -> int:
     return last.offset + len(last.raw) + 1 - buffer_offset
 
 
-_DESCRIBED = 8
+_DESCRIBED: Final = 8
 """Bytes that ``_describe`` looks at: an error names what it found from this many."""
 
 

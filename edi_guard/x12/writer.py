@@ -10,7 +10,7 @@ its counts (SE01, GE01, IEA01) are recomputed and HL01/HL02 and LX01 renumbered.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from edi_guard.x12.segment import Segment
 
@@ -128,14 +128,7 @@ class SegmentWriter:
         new_parent = self._hl_numbers.get(parent, parent) if parent else ""
         if number == old_number and new_parent == parent:
             return segment
-        # Every HL after a dropped claim is renumbered: both elements in one new segment.
-        elements = list(segment.elements)
-        if len(elements) < 2:
-            elements.append("")
-        elements[1] = number
-        if parent:
-            elements[2] = new_parent
-        return segment.replace(tuple(elements))
+        return renumbered_hl(segment, number, new_parent if parent else None)
 
     def _on_lx(self, segment: Segment) -> Segment:
         self._lx_next += 1
@@ -163,7 +156,7 @@ class SegmentWriter:
         return segment.with_element(1, count)
 
 
-_HANDLERS = {
+_HANDLERS: Final = {
     "ISA": SegmentWriter._on_isa,
     "GS": SegmentWriter._on_gs,
     "ST": SegmentWriter._on_st,
@@ -174,3 +167,38 @@ _HANDLERS = {
     "GE": SegmentWriter._on_ge,
     "IEA": SegmentWriter._on_iea,
 }
+
+
+def renumbered_hl(segment: Segment, number: str, parent: str | None) -> Segment:
+    """``segment`` (an HL) with HL01 set to ``number`` and, unless None, HL02 to ``parent``.
+
+    Every HL after a dropped claim is renumbered, so the new bytes are spliced from the old
+    ones (the HL03 and HL04 that follow stay as they came) instead of splitting and joining
+    the segment; the result is what ``Segment.replace`` would build from its elements
+    (tests/test_writer.py checks both agree). A short HL, or one ending in a separator
+    (which ``replace`` trims), goes the long way.
+    """
+    raw = segment.raw
+    separator = segment.delimiters.element
+    first = raw.find(separator)
+    second = raw.find(separator, first + 1) if first >= 0 else -1
+    end = second if parent is None or second < 0 else raw.find(separator, second + 1)
+    if end < 0 or raw.endswith(separator):
+        elements = list(segment.elements)
+        while len(elements) < (2 if parent is None else 3):
+            elements.append("")
+        elements[1] = number
+        if parent is not None:
+            elements[2] = parent
+        return segment.replace(tuple(elements))
+    head = raw[: first + 1] + number.encode("latin-1")
+    if parent is not None:
+        head += separator + parent.encode("latin-1")
+    return Segment(
+        segment.tag,
+        head + raw[end:],
+        segment.delimiters,
+        segment.position,
+        segment.offset,
+        segment.lead,
+    )
