@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_reports_support import (
     NOC_LINE,
@@ -455,6 +455,7 @@ def _expected_echo(claim_id: str, *others: str) -> str:
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(claim_id=_ids, last_name=_ids, member_id=_ids)
+@example(claim_id="*", last_name="0", member_id="|")  # a 1-character NM109 goes out as UNKNOWN
 def test_any_echoed_text_gives_a_valid_277(
     tmp_path: Path, claim_id: str, last_name: str, member_id: str
 ) -> None:
@@ -470,7 +471,12 @@ def test_any_echoed_text_gives_a_valid_277(
     assert data is not None
     validate(tmp_path, data)
     trn = [s for s in parse(data) if s[:2] == ["TRN", "2"]]
-    assert trn[1][2] == _expected_echo(claim_id, x12_text(last_name, 60), x12_text(member_id, 80))
+    # What the writer echoes besides CLM01: NM103 (at least 1 character) and NM109 (at
+    # least 2); shorter values go out as UNKNOWN, so their characters are not in the file.
+    written_name = x12_text(last_name, 60) or "UNKNOWN"
+    written_member = x12_text(member_id, 80)
+    written_member = written_member if len(written_member) >= 2 else "UNKNOWN"
+    assert trn[1][2] == _expected_echo(claim_id, written_name, written_member)
 
 
 # ---------------------------------------------------------------- scale
