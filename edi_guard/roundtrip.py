@@ -72,17 +72,21 @@ def roundtrip(source: Path, destination: Path, *, edit: bool = False) -> int:
 def _drive_corrected(corrected: CorrectedWriter, block: Block) -> None:
     """Feed a structural block to the corrected writer, every unit taken as accepted."""
     kind = block.kind
-    if kind is BlockKind.INTERCHANGE_HEADER:
+    # Hierarchy blocks come once or twice per claim; envelope blocks once per unit.
+    if kind is _HIERARCHY:
+        corrected.hierarchy(block)
+    elif kind is BlockKind.INTERCHANGE_HEADER:
         corrected.interchange(block)
     elif kind is BlockKind.GROUP_HEADER:
         corrected.group(block)
     elif kind is BlockKind.SET_HEADER:
         corrected.set_header(block)
-    elif kind is BlockKind.HIERARCHY:
-        corrected.hierarchy(block)
     elif kind is BlockKind.SET_TRAILER:
         corrected.set_trailer(block, accepted=True)
     elif kind is BlockKind.GROUP_TRAILER:
         corrected.group_trailer(block, accepted=True)
     elif kind is BlockKind.INTERCHANGE_TRAILER:
         corrected.interchange_trailer(block, accepted=True)
+
+
+_HIERARCHY = BlockKind.HIERARCHY
