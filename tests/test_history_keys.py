@@ -168,3 +168,11 @@ def test_the_keyed_hash_is_hmac_sha256_for_every_key_length(length: int) -> None
             Hasher(key).digest(*parts)
             == hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
         )
+
+
+def test_the_history_key_never_shows_in_a_repr() -> None:
+    from edi_guard.history import Hasher
+
+    key = b"0123456789abcdef-secret"
+    assert "secret" not in repr(Hasher(key))
+    assert "secret" not in str(Hasher(key))

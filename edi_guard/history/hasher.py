@@ -34,7 +34,8 @@ _OUTER_PAD: Final = bytes(byte ^ 0x5C for byte in range(256))
 class Hasher:
     """Keyed hashing of identities, so that equal identities match and none can be read back."""
 
-    key: bytes
+    key: bytes = field(repr=False)
+    """The secret: never in a repr (reprs end up in logs)."""
     _inner: _HashState = field(init=False, repr=False, compare=False)
     _outer: _HashState = field(init=False, repr=False, compare=False)
 

@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -152,8 +153,7 @@ def _validate(conn: Connection, job: Job) -> None:
             segments = tokenizer.feed(chunk)
         except X12SyntaxError as error:
             send(("chunk", len(chunk), check, through, []))
-            closing = validator.fail(error)
-            send(("end", through, [], [light(v) for v in closing], validator.result))
+            _end_broken(send, validator, error, through)
             return
         found = validator.feed_many_at(segments)
         if segments:
@@ -162,14 +162,24 @@ def _validate(conn: Connection, job: Job) -> None:
     try:
         segments = tokenizer.close()
     except X12SyntaxError as error:
-        closing = validator.fail(error)
-        send(("end", through, [], [light(v) for v in closing], validator.result))
+        _end_broken(send, validator, error, through)
         return
     found = validator.feed_many_at(segments)
     if segments:
         through = segments[-1].position
     closing = validator.close()
     send(("end", through, _lights(found), [light(v) for v in closing], validator.result))
+
+
+def _end_broken(
+    send: Callable[[object], None],
+    validator: StructureValidator,
+    error: X12SyntaxError,
+    through: int,
+) -> None:
+    """The input broke the tokenizer: the validator's closing verdicts end the stream."""
+    closing = validator.fail(error)
+    send(("end", through, [], [light(v) for v in closing], validator.result))
 
 
 class _Forked:
