@@ -126,18 +126,16 @@ def decide_plain(
     claim either rule would hold back, a value the mapping refuses. Such claims, and claims
     under a registry or policy that runs other rules on them, go to ``evaluate``.
     """
-    return _decide_plain(unit, registry, policy, None)
+    return _decide_plain(unit, registry, _PayerPolicies(policy))
 
 
 def _decide_plain(
-    unit: ClaimUnit, registry: Sequence[Rule], policy: Policy, payers: _PayerPolicies | None
+    unit: ClaimUnit, registry: Sequence[Rule], payers: _PayerPolicies
 ) -> ClaimDecision | None:
     plain = screen_claim(unit)
     if plain is None:
         return None
-    identifier = plain.payer.identifier
-    payer_policy = payers.get(identifier) if payers is not None else policy.for_payer(identifier)
-    if not _screenable(registry, payer_policy):
+    if not _screenable(registry, payers.get(plain.payer.identifier)):
         return None
     return ClaimDecision(unit.position, "accepted", (), None, None, unit.segments, plain=plain)
 
@@ -158,14 +156,13 @@ def evaluate(
     claim (so the caller need not map the claim twice). ``claim`` is the unit already
     mapped, when the caller has it.
     """
-    return _evaluate(unit, registry, policy, None, ptp, history, beneficiary_key, claim)
+    return _evaluate(unit, registry, _PayerPolicies(policy), ptp, history, beneficiary_key, claim)
 
 
 def _evaluate(
     unit: ClaimUnit,
     registry: Sequence[Rule],
-    policy: Policy,
-    payers: _PayerPolicies | None,
+    payers: _PayerPolicies,
     ptp: PtpTable,
     history: HistoryView,
     beneficiary_key: str | Callable[[Claim], str],
@@ -182,8 +179,7 @@ def _evaluate(
             source="005010X222A1",
         )
         return ClaimDecision(unit.position, "rejected", (finding,), None, None, unit.segments)
-    identifier = received.payer.identifier
-    payer_policy = payers.get(identifier) if payers is not None else policy.for_payer(identifier)
+    payer_policy = payers.get(received.payer.identifier)
     key = beneficiary_key if isinstance(beneficiary_key, str) else beneficiary_key(received)
     context = RuleContext(payer_policy, ptp, history, key)
     claim = received
@@ -265,7 +261,7 @@ class Engine:
 
     def screen(self, unit: ClaimUnit) -> ClaimDecision | None:
         """``decide_plain``: the decision on a claim no rule can change, else None."""
-        return _decide_plain(unit, self.registry, self.policy, self._payers)
+        return _decide_plain(unit, self.registry, self._payers)
 
     def evaluate(
         self,
@@ -278,7 +274,6 @@ class Engine:
         return _evaluate(
             unit,
             self.registry,
-            self.policy,
             self._payers,
             self.ptp,
             history,
