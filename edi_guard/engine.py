@@ -126,16 +126,14 @@ def decide_plain(
     claim either rule would hold back, a value the mapping refuses. Such claims, and claims
     under a registry or policy that runs other rules on them, go to ``evaluate``.
     """
-    return _decide_plain(unit, registry, _PayerPolicies(policy))
+    return _decide_plain(unit, _PayerPolicies(registry, policy))
 
 
-def _decide_plain(
-    unit: ClaimUnit, registry: Sequence[Rule], payers: _PayerPolicies
-) -> ClaimDecision | None:
+def _decide_plain(unit: ClaimUnit, payers: _PayerPolicies) -> ClaimDecision | None:
     plain = screen_claim(unit)
     if plain is None:
         return None
-    if not _screenable(registry, payers.get(plain.payer.identifier)):
+    if not payers.get(plain.payer.identifier).screenable:
         return None
     return ClaimDecision(unit.position, "accepted", (), None, None, unit.segments, plain=plain)
 
@@ -156,12 +154,11 @@ def evaluate(
     claim (so the caller need not map the claim twice). ``claim`` is the unit already
     mapped, when the caller has it.
     """
-    return _evaluate(unit, registry, _PayerPolicies(policy), ptp, history, beneficiary_key, claim)
+    return _evaluate(unit, _PayerPolicies(registry, policy), ptp, history, beneficiary_key, claim)
 
 
 def _evaluate(
     unit: ClaimUnit,
-    registry: Sequence[Rule],
     payers: _PayerPolicies,
     ptp: PtpTable,
     history: HistoryView,
@@ -179,9 +176,9 @@ def _evaluate(
             source="005010X222A1",
         )
         return ClaimDecision(unit.position, "rejected", (finding,), None, None, unit.segments)
-    payer_policy = payers.get(received.payer.identifier)
+    payer = payers.get(received.payer.identifier)
     key = beneficiary_key if isinstance(beneficiary_key, str) else beneficiary_key(received)
-    context = RuleContext(payer_policy, ptp, history, key)
+    context = RuleContext(payer.policy, ptp, history, key)
     claim = received
     segments = unit.segments
     findings: list[Finding] = []
@@ -189,7 +186,7 @@ def _evaluate(
     # The view the TPI rules share, computed once here; its absence says the claim meets
     # only the claim-integrity rules.
     has_tpi = tpi_view(received, context) is not None
-    for rule in _enabled(registry, payer_policy, tpi=has_tpi):
+    for rule in payer.tpi_rules if has_tpi else payer.plain_rules:
         try:
             result = rule.check(claim, context)
             if result is NOTHING:  # most rules on most claims
@@ -224,19 +221,32 @@ def _evaluate(
     )
 
 
+class _Payer:
+    """A payer's effective policy (``Policy.for_payer``) and the rules it runs."""
+
+    __slots__ = ("plain_rules", "policy", "screenable", "tpi_rules")
+
+    def __init__(self, registry: Sequence[Rule], policy: Policy) -> None:
+        self.policy: Final = policy
+        self.tpi_rules: Final = _enabled(registry, policy, tpi=True)
+        self.plain_rules: Final = _enabled(registry, policy, tpi=False)
+        self.screenable: Final = _screenable(registry, policy)
+
+
 class _PayerPolicies:
-    """Each payer's effective policy (``Policy.for_payer``), remembered: asked per claim."""
+    """Each payer's policy and rules, resolved once: asked per claim."""
 
-    __slots__ = ("_known", "_policy")
+    __slots__ = ("_known", "_policy", "_registry")
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, registry: Sequence[Rule], policy: Policy) -> None:
+        self._registry = registry
         self._policy = policy
-        self._known: dict[str, Policy] = {}
+        self._known: dict[str, _Payer] = {}
 
-    def get(self, payer_id: str) -> Policy:
+    def get(self, payer_id: str) -> _Payer:
         known = self._known.get(payer_id)
         if known is None:
-            known = self._policy.for_payer(payer_id)
+            known = _Payer(self._registry, self._policy.for_payer(payer_id))
             if len(self._known) >= 4096:  # payer ids come from input: bounded
                 self._known.clear()
             self._known[payer_id] = known
@@ -257,11 +267,11 @@ class Engine:
         self.registry: Final = registry
         self.policy: Final = policy
         self.ptp: Final = ptp
-        self._payers: Final = _PayerPolicies(policy)
+        self._payers: Final = _PayerPolicies(registry, policy)
 
     def screen(self, unit: ClaimUnit) -> ClaimDecision | None:
         """``decide_plain``: the decision on a claim no rule can change, else None."""
-        return _decide_plain(unit, self.registry, self._payers)
+        return _decide_plain(unit, self._payers)
 
     def evaluate(
         self,
@@ -273,7 +283,6 @@ class Engine:
         """``evaluate``: every enabled rule on the claim."""
         return _evaluate(
             unit,
-            self.registry,
             self._payers,
             self.ptp,
             history,

@@ -27,7 +27,7 @@ from edi_guard.model.claim import (
     Procedure,
     ServiceLine,
 )
-from edi_guard.x12.segment import Segment
+from edi_guard.x12.segment import Segment, SharedElements
 
 DIAGNOSIS_QUALIFIERS: Final = frozenset({"ABK", "ABF", "BK", "BF"})
 TPI_PROCEDURES: Final = frozenset({"20552", "20553"})
@@ -37,9 +37,17 @@ HISTORY_FREQUENCIES: Final = frozenset({"7", "8"})
 
 T = TypeVar("T")
 
+_ZERO: Final = Decimal(0)
 
-def to_decimal(segment: Segment, reference: str, *, required: bool = True) -> Decimal | None:
-    return _amount(segment.get(reference), segment, reference, required=required)
+_REPEATING: Final[SharedElements] = {}
+"""Elements of the segments whose bytes repeat from claim to claim: LX, LIN, CTP (line
+numbers, the same drugs). Not the segments that are unique (CLM, names, ids, traces):
+looking those up would cost without ever serving. SV1 and DTP*472 repeat too, and their
+values are remembered whole (_sv1_values, _dates_472)."""
+
+
+def _repeating(segment: Segment) -> tuple[str, ...]:
+    return segment.shared_elements(_REPEATING)
 
 
 _AMOUNTS: Final[dict[str, Decimal]] = {}
@@ -78,7 +86,7 @@ def _first_component(value: str, separator: str) -> str:
 
 
 def _amount_at(segment: Segment, index: int, reference: str, *, required: bool) -> Decimal | None:
-    """``to_decimal(segment, reference)`` for a simple element, without parsing the
+    """The amount at element ``index`` (its first component), without parsing the
     reference: every claim and line goes through here."""
     elements = segment.elements
     value = elements[index] if index < len(elements) else ""
@@ -146,6 +154,31 @@ def _find(block: Block | None, tag: str, qualifier: str | None = None) -> Segmen
     return None
 
 
+_DIAGNOSES: Final[dict[bytes, tuple[str, str, tuple[str, ...]]]] = {}
+"""HI bytes -> (element separator, component separator, diagnosis codes): claims of one
+practice repeat a few diagnosis combinations (bounded)."""
+
+
+def _diagnoses(hi: Segment) -> tuple[str, ...]:
+    """The diagnosis codes of an HI (qualifiers ABK, ABF, BK, BF), in order."""
+    raw = hi.raw
+    delimiters = hi.delimiters
+    element, component = delimiters.element_str, delimiters.component_str
+    known = _DIAGNOSES.get(raw)
+    if known is not None and known[0] == element and known[1] == component:
+        return known[2]
+    codes: list[str] = []
+    for value in hi.elements[1:]:
+        parts = value.split(component, 2)
+        if len(parts) >= 2 and parts[0] in DIAGNOSIS_QUALIFIERS and parts[1]:
+            codes.append(parts[1])
+    found = tuple(codes)
+    if len(_DIAGNOSES) >= 4096:
+        _DIAGNOSES.clear()
+    _DIAGNOSES[raw] = (element, component, found)
+    return found
+
+
 def _service_dates(segment: Segment) -> tuple[date, date | None]:
     qualifier = segment.element(2)
     value = segment.element(3)
@@ -157,6 +190,29 @@ def _service_dates(segment: Segment) -> tuple[date, date | None]:
 
 _POINTERS: Final[dict[str, tuple[int, ...]]] = {}
 """Component separator + SV107 -> diagnosis pointers: lines repeat a few (bounded)."""
+
+
+_DATES_472: Final[dict[bytes, tuple[str, tuple[date, date | None] | None]]] = {}
+"""DTP bytes -> (element separator, its DTP*472 dates, None for another qualifier): a batch
+bills a few dates of service (bounded)."""
+
+
+def _dates_472(dtp: Segment) -> tuple[date, date | None] | None:
+    """The date of service (D8) or range (RD8) of a DTP*472; None for another qualifier.
+
+    Raises MappingError for a date that cannot be read; a refused segment is not remembered,
+    so each one raises with its own position.
+    """
+    raw = dtp.raw
+    separator = dtp.delimiters.element_str
+    known = _DATES_472.get(raw)
+    if known is not None and known[0] == separator:
+        return known[1]
+    dates = _service_dates(dtp) if dtp.element(1) == "472" else None
+    if len(_DATES_472) >= 4096:
+        _DATES_472.clear()
+    _DATES_472[raw] = (separator, dates)
+    return dates
 
 
 def _pointers(text: str, separator: str) -> tuple[int, ...]:
@@ -173,6 +229,89 @@ def _pointers(text: str, separator: str) -> tuple[int, ...]:
             _POINTERS.clear()
         _POINTERS[key] = known
     return known
+
+
+def _qualifier(elements: tuple[str, ...]) -> str:
+    """The first data element (a qualifier, LX01): ``Segment.element(1)`` on the elements."""
+    return elements[1] if len(elements) > 1 else ""
+
+
+_PROCEDURES: Final[dict[str, tuple[str, Procedure]]] = {}
+"""SV101 text -> (component separator, procedure): lines bill a few hundred (bounded)."""
+
+
+def _procedure(text: str, separator: str) -> Procedure:
+    """SV101: qualifier, code, the modifiers present (SV101-3..-6), description (SV101-7)."""
+    known = _PROCEDURES.get(text)
+    if known is not None and known[0] == separator:
+        return known[1]
+    composite = text.split(separator)
+    if len(composite) < 7:
+        composite += [""] * (7 - len(composite))
+    procedure = Procedure(
+        qualifier=composite[0],
+        code=composite[1],
+        modifiers=tuple(modifier for modifier in composite[2:6] if modifier),
+        description=composite[6],
+    )
+    if len(_PROCEDURES) >= 4096:
+        _PROCEDURES.clear()
+    _PROCEDURES[text] = (separator, procedure)
+    return procedure
+
+
+class _Sv1Values:
+    """What an SV1 says, read once per distinct SV1: lines repeat a fee schedule's codes,
+    charges and units. Never changed once made."""
+
+    __slots__ = ("charge", "place_of_service", "pointers", "procedure", "unit_basis", "units")
+
+    def __init__(
+        self,
+        procedure: Procedure,
+        charge: Decimal,
+        units: Decimal | None,
+        unit_basis: str,
+        place_of_service: str,
+        pointers: tuple[int, ...],
+    ) -> None:
+        self.procedure: Final = procedure
+        self.charge: Final = charge
+        self.units: Final = units
+        self.unit_basis: Final = unit_basis
+        self.place_of_service: Final = place_of_service
+        self.pointers: Final = pointers
+
+
+_SV1_VALUES: Final[dict[bytes, tuple[str, str, _Sv1Values]]] = {}
+"""SV1 bytes -> (element separator, component separator, its values) (bounded)."""
+
+
+def _sv1_values(sv1: Segment) -> _Sv1Values:
+    """SV101 (procedure), SV102 (charge), SV103 (unit basis), SV104 (units), SV105 (place
+    of service) and SV107 (diagnosis pointers). Raises MappingError for an amount that
+    cannot be read; a refused segment is not remembered."""
+    raw = sv1.raw
+    delimiters = sv1.delimiters
+    element, component = delimiters.element_str, delimiters.component_str
+    known = _SV1_VALUES.get(raw)
+    if known is not None and known[0] == element and known[1] == component:
+        return known[2]
+    elements = sv1.elements
+    count = len(elements)
+    charge, units = _line_amounts(sv1)
+    values = _Sv1Values(
+        procedure=_procedure(elements[1] if count > 1 else "", component),
+        charge=charge,
+        units=units,
+        unit_basis=elements[3] if count > 3 else "",
+        place_of_service=elements[5] if count > 5 else "",
+        pointers=_pointers(elements[7], component) if count > 7 and elements[7] else (),
+    )
+    if len(_SV1_VALUES) >= 4096:
+        _SV1_VALUES.clear()
+    _SV1_VALUES[raw] = (element, component, values)
+    return values
 
 
 class _LineBuilder:
@@ -208,9 +347,11 @@ class _LineBuilder:
             if self.sv1 is None:
                 self.sv1 = segment
         elif tag == "DTP":
-            if self.dates is None and segment.element(1) == "472":
-                self.dates = _service_dates(segment)
-                self.date_position = segment.position
+            if self.dates is None:
+                dates = _dates_472(segment)
+                if dates is not None:
+                    self.dates = dates
+                    self.date_position = segment.position
         elif tag == "NTE":
             self.notes.append(Note(segment.element(1), segment.element(2), segment.position))
         elif tag == "REF":
@@ -226,21 +367,7 @@ class _LineBuilder:
         sv1 = self.sv1
         if sv1 is None:
             return None  # a line that is not professional (SV1 missing): the validator's case
-        elements = sv1.elements
-        count = len(elements)
-        separator = sv1.delimiters.component_str
-        composite = elements[1].split(separator) if count > 1 else [""]
-        if len(composite) < 7:
-            composite += [""] * (7 - len(composite))
-        modifiers = composite[2:6]
-        procedure = Procedure(
-            qualifier=composite[0],
-            code=composite[1],
-            modifiers=tuple(modifier for modifier in modifiers if modifier),
-            description=composite[6],
-        )
-        pointers = _pointers(elements[7], separator) if count > 7 and elements[7] else ()
-        charge, units = _line_amounts(sv1)
+        values = _sv1_values(sv1)
         start, end = self.dates if self.dates else (None, None)
         if start is not None and end is not None and end < start:
             raise MappingError(
@@ -249,13 +376,13 @@ class _LineBuilder:
                 reference="DTP03",
             )
         return ServiceLine(
-            line_number=self.lx.element(1),
-            procedure=procedure,
-            charge=charge,
-            unit_basis=elements[3] if count > 3 else "",
-            units=units,
-            place_of_service=elements[5] if count > 5 else "",
-            diagnosis_pointers=pointers,
+            line_number=_qualifier(_repeating(self.lx)),
+            procedure=values.procedure,
+            charge=values.charge,
+            unit_basis=values.unit_basis,
+            units=values.units,
+            place_of_service=values.place_of_service,
+            diagnosis_pointers=values.pointers,
             service_date=start,
             service_date_end=end,
             notes=tuple(self.notes),
@@ -271,13 +398,23 @@ class _LineBuilder:
         if lin is None:
             return None
         ctp = self.ctp
+        quantity, unit = _quantity(ctp) if ctp is not None else (None, "")
+        elements = _repeating(lin)
+        count = len(elements)
         return DrugIdentification(
-            ndc_qualifier=lin.element(2),
-            ndc=lin.element(3),
-            quantity=to_decimal(ctp, "CTP04", required=False) if ctp else None,
-            unit=ctp.get("CTP05-1") if ctp else "",
+            ndc_qualifier=elements[2] if count > 2 else "",
+            ndc=elements[3] if count > 3 else "",
+            quantity=quantity,
+            unit=unit,
             position=lin.position,
         )
+
+
+def _quantity(ctp: Segment) -> tuple[Decimal | None, str]:
+    """CTP04, the drug quantity (MappingError when unreadable), and CTP05-1, its unit."""
+    elements = _repeating(ctp)
+    unit = _first_component(elements[5], ctp.delimiters.component_str) if len(elements) > 5 else ""
+    return _amount_at(ctp, 4, "CTP04", required=False), unit
 
 
 class _LastBlock(Generic[T]):
@@ -307,15 +444,21 @@ def _billing_party(block: Block) -> Party:
     return party(billing) if billing else Party("85", "")
 
 
-def _subscriber_parts(block: Block) -> tuple[Party, date | None, Party, str]:
-    """(subscriber, birth date, payer, SBR09) of a 2000B block."""
+def _subscriber_parts(block: Block) -> tuple[Party, date | None, Party]:
+    """(subscriber, birth date, payer) of a 2000B block."""
     people = _People(block, "IL")
     return (
         party(people.person) if people.person is not None else Party("IL", ""),
         people.birth_date,
         people.payer or Party("PR", ""),
-        people.sbr.element(9) if people.sbr is not None else "",
     )
+
+
+def _filing_indicator(block: Block) -> str:
+    """SBR09 of the first SBR of a 2000B block. Only the rules read it: the screen's claims
+    never need it."""
+    sbr = _find(block, "SBR")
+    return sbr.element(9) if sbr is not None else ""
 
 
 def _patient_parts(block: Block) -> tuple[Party | None, date | None]:
@@ -324,14 +467,13 @@ def _patient_parts(block: Block) -> tuple[Party | None, date | None]:
 
 
 class _People:
-    """One pass over a 2000B or 2000C block: the first SBR, the first NM1 of the person
-    (``entity`` IL or QC), the payer (the first PR NM1, mapped) and DMG02 of the first D8
-    DMG after the person's NM1."""
+    """One pass over a 2000B or 2000C block: the first NM1 of the person (``entity`` IL or
+    QC), the payer (the first PR NM1, mapped) and DMG02 of the first D8 DMG after the
+    person's NM1."""
 
-    __slots__ = ("birth_date", "payer", "person", "sbr")
+    __slots__ = ("birth_date", "payer", "person")
 
     def __init__(self, block: Block, entity: str) -> None:
-        self.sbr: Segment | None = None
         self.person: Segment | None = None
         self.payer: Party | None = None
         self.birth_date: date | None = None
@@ -351,13 +493,12 @@ class _People:
                     self.person = segment
                 elif current == "PR" and self.payer is None:
                     self.payer = _payer(segment)
-            elif tag == "DMG":
-                if not birth_read and current == entity and segment.element(1) == "D8":
-                    birth_read = True
-                    value = segment.element(2)
-                    self.birth_date = to_date(segment, "DMG02", value) if value else None
-            elif tag == "SBR" and self.sbr is None:
-                self.sbr = segment
+            elif (
+                tag == "DMG" and not birth_read and current == entity and segment.element(1) == "D8"
+            ):
+                birth_read = True
+                value = segment.element(2)
+                self.birth_date = to_date(segment, "DMG02", value) if value else None
 
 
 _PAYERS: Final[dict[bytes, tuple[str, Party]]] = {}
@@ -366,7 +507,10 @@ so their NM1 is neither split nor mapped again (bounded, see _payer)."""
 
 
 def _known_payer(segment: Segment) -> Party | None:
-    known = _PAYERS.get(segment.raw)
+    raw = segment.raw
+    if raw[4:6] != b"PR":  # NM1 + separator + NM101: a subscriber or patient, never hashed
+        return None
+    known = _PAYERS.get(raw)
     if known is None or known[0] != segment.delimiters.element_str:
         return None
     return known[1]
@@ -381,17 +525,18 @@ def _payer(segment: Segment) -> Party:
 
 
 _BILLING: Final[_LastBlock[Party]] = _LastBlock()
-_SUBSCRIBER: Final[_LastBlock[tuple[Party, date | None, Party, str]]] = _LastBlock()
+_SUBSCRIBER: Final[_LastBlock[tuple[Party, date | None, Party]]] = _LastBlock()
+_FILING_INDICATOR: Final[_LastBlock[str]] = _LastBlock()
 _PATIENT: Final[_LastBlock[tuple[Party | None, date | None]]] = _LastBlock()
-_NO_SUBSCRIBER: Final = (Party("IL", ""), None, Party("PR", ""), "")
+_NO_SUBSCRIBER: Final = (Party("IL", ""), None, Party("PR", ""))
 _NO_PATIENT: Final = (None, None)
 _NO_BILLING: Final = Party("85", "")
 
 
 def _context_parties(
     context: Context,
-) -> tuple[tuple[Party, date | None, Party, str], tuple[Party | None, date | None], Party]:
-    """(subscriber, birth date, payer, SBR09), (patient, birth date), billing provider."""
+) -> tuple[tuple[Party, date | None, Party], tuple[Party | None, date | None], Party]:
+    """(subscriber, birth date, payer), (patient, birth date), billing provider."""
     return (
         _SUBSCRIBER.get(context.subscriber, _subscriber_parts)
         if context.subscriber is not None
@@ -430,11 +575,7 @@ def map_claim(unit: ClaimUnit) -> Claim:
         if in_other_subscriber:
             continue
         if tag == "HI":
-            separator = segment.delimiters.component_str
-            for value in segment.elements[1:]:
-                parts = value.split(separator, 2)
-                if len(parts) >= 2 and parts[0] in DIAGNOSIS_QUALIFIERS and parts[1]:
-                    diagnoses.append(parts[1])
+            diagnoses.extend(_diagnoses(segment))
         elif tag == "NTE":
             notes.append(Note(segment.element(1), segment.element(2), segment.position))
         elif tag == "REF":
@@ -445,10 +586,20 @@ def map_claim(unit: ClaimUnit) -> Claim:
                 trace = segment.element(2)
         elif tag == "PWK":
             paperwork.append(segment.element(1))
-    lines = tuple(line for builder in builders if (line := builder.build()) is not None)
+    built: list[ServiceLine] = []
+    for builder in builders:
+        line = builder.build()
+        if line is not None:
+            built.append(line)
+    lines = tuple(built)
     context = unit.context
     subscriber_parts, patient_parts, billing = _context_parties(context)
-    subscriber, subscriber_birth_date, payer, filing_indicator = subscriber_parts
+    subscriber, subscriber_birth_date, payer = subscriber_parts
+    filing_indicator = (
+        _FILING_INDICATOR.get(context.subscriber, _filing_indicator)
+        if context.subscriber is not None
+        else ""
+    )
     patient, patient_birth_date = patient_parts
     st = context.header.first if context.header else None
     separator = clm.delimiters.component_str
@@ -504,7 +655,7 @@ def _screen(unit: ClaimUnit) -> PlainClaim | None:
     if len(facility) > 2 and facility[2] in HISTORY_FREQUENCIES:
         return None
     total = _required_amount(clm, 2, "CLM02")
-    line_total = Decimal(0)
+    line_total = _ZERO
     first_day: date | None = None
     last_day: date | None = None
     trace = ""
@@ -524,15 +675,14 @@ def _screen(unit: ClaimUnit) -> PlainClaim | None:
                 if has_sv1:
                     continue
                 has_sv1 = True
-                line = segment.elements
-                size = len(line)
-                composite = line[1].split(separator, 2) if size > 1 else [""]
-                if len(composite) > 1 and composite[1] in TPI_PROCEDURES:
+                values = _sv1_values(segment)  # SV104 read too: it may be refused
+                if values.procedure.code in TPI_PROCEDURES:
                     return None
-                line_total += _line_amounts(segment)[0]  # SV104 read too: it may be refused
+                line_total += values.charge
             elif tag == "DTP":
-                if not dated and segment.element(1) == "472":
-                    start, end = _service_dates(segment)
+                dates = None if dated else _dates_472(segment)
+                if dates is not None:
+                    start, end = dates
                     if end is not None and end < start:
                         return None
                     dated = True
@@ -552,7 +702,7 @@ def _screen(unit: ClaimUnit) -> PlainClaim | None:
         return None
     if total != line_total:
         return None
-    (subscriber, _, payer, _), (patient, _), billing = _context_parties(unit.context)
+    (subscriber, _, payer), (patient, _), billing = _context_parties(unit.context)
     assert total is not None
     return PlainClaim(
         claim_id=elements[1] if count > 1 else "",
@@ -573,5 +723,5 @@ def _line_done(has_sv1: bool, dated: bool, has_lin: bool, ctp: Segment | None) -
     if not (has_sv1 and dated):
         return False
     if has_lin and ctp is not None:
-        to_decimal(ctp, "CTP04", required=False)
+        _quantity(ctp)
     return True

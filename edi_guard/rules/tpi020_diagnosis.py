@@ -52,27 +52,37 @@ def check(claim: Claim, context: RuleContext) -> RuleResult:
         return NOTHING
     covered = context.policy.covered_diagnoses
     diagnoses = claim.diagnoses
+    count = len(diagnoses)
     findings: list[Finding] = []
     for line in view.tpi_lines:
-        # (SV107 position, diagnosis) for each pointer that reaches an HI code.
-        pointed = [
-            (position, diagnoses[pointer - 1])
-            for position, pointer in enumerate(line.diagnosis_pointers, start=1)
-            if 1 <= pointer <= len(diagnoses)
-        ]
+        # One pass over SV107 without building lists: most lines point at a covered code.
+        pointed = billable = covered_found = False
+        for pointer in line.diagnosis_pointers:
+            if not 1 <= pointer <= count:
+                continue
+            pointed = True
+            code = diagnoses[pointer - 1]
+            if vocab.diagnosis_billable(code):
+                billable = True
+                if not covered_found and vocab.diagnosis_covered(code, covered):
+                    covered_found = True
         if not pointed:
             continue
-        billable = [code for _, code in pointed if vocab.diagnosis_billable(code)]
         if not billable:
+            positions = [
+                position
+                for position, pointer in enumerate(line.diagnosis_pointers, start=1)
+                if 1 <= pointer <= count
+            ]
             findings.append(
                 RULE.line_finding(
                     line,
-                    f"{line_label(line)}: {_positions([p for p, _ in pointed])} "
+                    f"{line_label(line)}: {_positions(positions)} "
                     "not a billable leaf code; expected an ICD-10-CM code at its greatest "
                     "specificity",
                 )
             )
-        elif not any(vocab.diagnosis_covered(code, covered) for code in billable):
+        elif not covered_found:
             findings.append(
                 RULE.line_finding(
                     line,

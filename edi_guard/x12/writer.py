@@ -172,33 +172,13 @@ _HANDLERS: Final = {
 def renumbered_hl(segment: Segment, number: str, parent: str | None) -> Segment:
     """``segment`` (an HL) with HL01 set to ``number`` and, unless None, HL02 to ``parent``.
 
-    Every HL after a dropped claim is renumbered, so the new bytes are spliced from the old
-    ones (the HL03 and HL04 that follow stay as they came) instead of splitting and joining
-    the segment; the result is what ``Segment.replace`` would build from its elements
-    (tests/test_writer.py checks both agree). A short HL, or one ending in a separator
-    (which ``replace`` trims), goes the long way.
+    Every HL after a dropped claim is renumbered, so this is one ``replace`` on the elements
+    the assembler already split to read HL03, not two ``with_element`` calls.
     """
-    raw = segment.raw
-    separator = segment.delimiters.element
-    first = raw.find(separator)
-    second = raw.find(separator, first + 1) if first >= 0 else -1
-    end = second if parent is None or second < 0 else raw.find(separator, second + 1)
-    if end < 0 or raw.endswith(separator):
-        elements = list(segment.elements)
-        while len(elements) < (2 if parent is None else 3):
-            elements.append("")
-        elements[1] = number
-        if parent is not None:
-            elements[2] = parent
-        return segment.replace(tuple(elements))
-    head = raw[: first + 1] + number.encode("latin-1")
+    elements = list(segment.elements)
+    while len(elements) < (2 if parent is None else 3):
+        elements.append("")
+    elements[1] = number
     if parent is not None:
-        head += separator + parent.encode("latin-1")
-    return Segment(
-        segment.tag,
-        head + raw[end:],
-        segment.delimiters,
-        segment.position,
-        segment.offset,
-        segment.lead,
-    )
+        elements[2] = parent
+    return segment.replace(tuple(elements))
