@@ -412,3 +412,20 @@ def test_a_refused_value_raises_for_every_segment_that_carries_it() -> None:
         with pytest.raises(MappingError) as raised:
             _dates_472(Segment("DTP", b"DTP*472*D8*20261399", Delimiters(), position, 0))
         assert (raised.value.position, raised.value.reference) == (position, "DTP03")
+
+
+def test_readings_are_remembered_per_bytes_and_bounded() -> None:
+    from edi_guard.model.mapping import _Readings
+    from edi_guard.x12.delimiters import Delimiters
+
+    reads: list[bytes] = []
+
+    def read(segment: Segment) -> str:
+        reads.append(segment.raw)
+        return segment.element(1)
+
+    readings: _Readings[str] = _Readings(read, limit=2)
+    lx = [Segment("LX", f"LX*{n}".encode(), Delimiters(), n, 0) for n in (1, 2, 1, 3, 1)]
+    assert [readings.get(segment) for segment in lx] == ["1", "2", "1", "3", "1"]
+    # LX*1 read once until the third distinct segment filled the memo and emptied it.
+    assert reads == [b"LX*1", b"LX*2", b"LX*3", b"LX*1"]

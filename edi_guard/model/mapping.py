@@ -50,6 +50,60 @@ def _repeating(segment: Segment) -> tuple[str, ...]:
     return segment.shared_elements(_REPEATING)
 
 
+class _LastBlock(Generic[T]):
+    """What was mapped from the last block of one kind, by the block's identity.
+
+    Claims follow their blocks in file order, so remembering the last billing provider,
+    subscriber and patient block serves every claim under it. Blocks are immutable; one
+    (block, value) pair is swapped in whole, so concurrent readers see a consistent pair.
+    """
+
+    __slots__ = ("_compute", "_last")
+
+    def __init__(self, compute: Callable[[Block], T]) -> None:
+        self._compute: Final = compute
+        self._last: tuple[Block, T] | None = None
+
+    def get(self, block: Block) -> T:
+        last = self._last
+        if last is not None and last[0] is block:
+            return last[1]
+        value = self._compute(block)
+        self._last = (block, value)
+        return value
+
+
+class _Readings(Generic[T]):
+    """What was read from segments, by their bytes: for segments that repeat from claim to
+    claim, each distinct one is read once.
+
+    The same bytes read differently under another interchange's separators, so a reading
+    is served only to a segment with the element and component separators it was read
+    under. A reading that raises (MappingError) is not remembered: each bad segment raises
+    with its own position. Bounded: emptied when it holds ``limit`` readings.
+    """
+
+    __slots__ = ("_known", "_limit", "_read")
+
+    def __init__(self, read: Callable[[Segment], T], limit: int = 4096) -> None:
+        self._read: Final = read
+        self._known: dict[bytes, tuple[str, str, T]] = {}
+        self._limit: Final = limit
+
+    def get(self, segment: Segment) -> T:
+        raw = segment.raw
+        delimiters = segment.delimiters
+        element, component = delimiters.element_str, delimiters.component_str
+        known = self._known.get(raw)
+        if known is not None and known[0] == element and known[1] == component:
+            return known[2]
+        value = self._read(segment)
+        if len(self._known) >= self._limit:
+            self._known.clear()
+        self._known[raw] = (element, component, value)
+        return value
+
+
 _AMOUNTS: Final[dict[str, Decimal]] = {}
 """Amount text -> Decimal: a file's charges and units repeat (bounded, see _amount)."""
 
@@ -109,28 +163,23 @@ def _line_amounts(sv1: Segment) -> tuple[Decimal, Decimal | None]:
     return _required_amount(sv1, 2, "SV102"), _amount_at(sv1, 4, "SV104", required=False)
 
 
-_DATES: Final[dict[str, date]] = {}
-"""CCYYMMDD text -> date: a file's service and birth dates repeat (bounded, see to_date)."""
+_FROM_ISO: Final = date.fromisoformat
+"""Python 3.11+ reads the basic format CCYYMMDD: one C call."""
 
 
 def to_date(segment: Segment, reference: str, value: str) -> date:
-    known = _DATES.get(value)
-    if known is not None:
-        return known
+    """A CCYYMMDD date. Not memoised: dates of service are remembered with their DTP
+    (_dates_472), and birth dates hardly repeat (a memo of them only grows)."""
     if len(value) != 8 or not value.isdigit():
         raise MappingError(
             "expected a CCYYMMDD date", position=segment.position, reference=reference
         )
     try:
-        parsed = date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        return _FROM_ISO(value)
     except ValueError:
         raise MappingError(
             "expected a calendar date", position=segment.position, reference=reference
         ) from None
-    if len(_DATES) >= 65_536:
-        _DATES.clear()
-    _DATES[value] = parsed
-    return parsed
 
 
 def party(segment: Segment) -> Party:
@@ -154,29 +203,23 @@ def _find(block: Block | None, tag: str, qualifier: str | None = None) -> Segmen
     return None
 
 
-_DIAGNOSES: Final[dict[bytes, tuple[str, str, tuple[str, ...]]]] = {}
-"""HI bytes -> (element separator, component separator, diagnosis codes): claims of one
-practice repeat a few diagnosis combinations (bounded)."""
-
-
 def _diagnoses(hi: Segment) -> tuple[str, ...]:
-    """The diagnosis codes of an HI (qualifiers ABK, ABF, BK, BF), in order."""
-    raw = hi.raw
-    delimiters = hi.delimiters
-    element, component = delimiters.element_str, delimiters.component_str
-    known = _DIAGNOSES.get(raw)
-    if known is not None and known[0] == element and known[1] == component:
-        return known[2]
+    """The diagnosis codes of an HI (qualifiers ABK, ABF, BK, BF), in order: a practice's
+    claims repeat a few combinations."""
+    return _DIAGNOSES.get(hi)
+
+
+def _read_diagnoses(hi: Segment) -> tuple[str, ...]:
+    component = hi.delimiters.component_str
     codes: list[str] = []
     for value in hi.elements[1:]:
         parts = value.split(component, 2)
         if len(parts) >= 2 and parts[0] in DIAGNOSIS_QUALIFIERS and parts[1]:
             codes.append(parts[1])
-    found = tuple(codes)
-    if len(_DIAGNOSES) >= 4096:
-        _DIAGNOSES.clear()
-    _DIAGNOSES[raw] = (element, component, found)
-    return found
+    return tuple(codes)
+
+
+_DIAGNOSES: Final[_Readings[tuple[str, ...]]] = _Readings(_read_diagnoses)
 
 
 def _service_dates(segment: Segment) -> tuple[date, date | None]:
@@ -192,27 +235,17 @@ _POINTERS: Final[dict[str, tuple[int, ...]]] = {}
 """Component separator + SV107 -> diagnosis pointers: lines repeat a few (bounded)."""
 
 
-_DATES_472: Final[dict[bytes, tuple[str, tuple[date, date | None] | None]]] = {}
-"""DTP bytes -> (element separator, its DTP*472 dates, None for another qualifier): a batch
-bills a few dates of service (bounded)."""
-
-
 def _dates_472(dtp: Segment) -> tuple[date, date | None] | None:
-    """The date of service (D8) or range (RD8) of a DTP*472; None for another qualifier.
+    """The date of service (D8) or range (RD8) of a DTP*472; None for another qualifier. A
+    batch bills a few dates of service. Raises MappingError for a date it cannot read."""
+    return _DATES_472.get(dtp)
 
-    Raises MappingError for a date that cannot be read; a refused segment is not remembered,
-    so each one raises with its own position.
-    """
-    raw = dtp.raw
-    separator = dtp.delimiters.element_str
-    known = _DATES_472.get(raw)
-    if known is not None and known[0] == separator:
-        return known[1]
-    dates = _service_dates(dtp) if dtp.element(1) == "472" else None
-    if len(_DATES_472) >= 4096:
-        _DATES_472.clear()
-    _DATES_472[raw] = (separator, dates)
-    return dates
+
+def _read_dates_472(dtp: Segment) -> tuple[date, date | None] | None:
+    return _service_dates(dtp) if dtp.element(1) == "472" else None
+
+
+_DATES_472: Final[_Readings[tuple[date, date | None] | None]] = _Readings(_read_dates_472)
 
 
 def _pointers(text: str, separator: str) -> tuple[int, ...]:
@@ -283,24 +316,19 @@ class _Sv1Values:
         self.pointers: Final = pointers
 
 
-_SV1_VALUES: Final[dict[bytes, tuple[str, str, _Sv1Values]]] = {}
-"""SV1 bytes -> (element separator, component separator, its values) (bounded)."""
-
-
 def _sv1_values(sv1: Segment) -> _Sv1Values:
     """SV101 (procedure), SV102 (charge), SV103 (unit basis), SV104 (units), SV105 (place
-    of service) and SV107 (diagnosis pointers). Raises MappingError for an amount that
-    cannot be read; a refused segment is not remembered."""
-    raw = sv1.raw
-    delimiters = sv1.delimiters
-    element, component = delimiters.element_str, delimiters.component_str
-    known = _SV1_VALUES.get(raw)
-    if known is not None and known[0] == element and known[1] == component:
-        return known[2]
+    of service) and SV107 (diagnosis pointers): lines repeat a fee schedule's codes,
+    charges and units. Raises MappingError for an amount it cannot read."""
+    return _SV1_VALUES.get(sv1)
+
+
+def _read_sv1_values(sv1: Segment) -> _Sv1Values:
     elements = sv1.elements
     count = len(elements)
+    component = sv1.delimiters.component_str
     charge, units = _line_amounts(sv1)
-    values = _Sv1Values(
+    return _Sv1Values(
         procedure=_procedure(elements[1] if count > 1 else "", component),
         charge=charge,
         units=units,
@@ -308,10 +336,9 @@ def _sv1_values(sv1: Segment) -> _Sv1Values:
         place_of_service=elements[5] if count > 5 else "",
         pointers=_pointers(elements[7], component) if count > 7 and elements[7] else (),
     )
-    if len(_SV1_VALUES) >= 4096:
-        _SV1_VALUES.clear()
-    _SV1_VALUES[raw] = (element, component, values)
-    return values
+
+
+_SV1_VALUES: Final[_Readings[_Sv1Values]] = _Readings(_read_sv1_values)
 
 
 class _LineBuilder:
@@ -417,28 +444,6 @@ def _quantity(ctp: Segment) -> tuple[Decimal | None, str]:
     return _amount_at(ctp, 4, "CTP04", required=False), unit
 
 
-class _LastBlock(Generic[T]):
-    """What was mapped from the last block of one kind, by the block's identity.
-
-    Claims follow their blocks in file order, so remembering the last billing provider,
-    subscriber and patient block serves every claim under it. Blocks are immutable; one
-    (block, value) pair is swapped in whole, so concurrent readers see a consistent pair.
-    """
-
-    __slots__ = ("_last",)
-
-    def __init__(self) -> None:
-        self._last: tuple[Block, T] | None = None
-
-    def get(self, block: Block, compute: Callable[[Block], T]) -> T:
-        last = self._last
-        if last is not None and last[0] is block:
-            return last[1]
-        value = compute(block)
-        self._last = (block, value)
-        return value
-
-
 def _billing_party(block: Block) -> Party:
     billing = _find(block, "NM1", "85")
     return party(billing) if billing else Party("85", "")
@@ -524,10 +529,10 @@ def _payer(segment: Segment) -> Party:
     return payer
 
 
-_BILLING: Final[_LastBlock[Party]] = _LastBlock()
-_SUBSCRIBER: Final[_LastBlock[tuple[Party, date | None, Party]]] = _LastBlock()
-_FILING_INDICATOR: Final[_LastBlock[str]] = _LastBlock()
-_PATIENT: Final[_LastBlock[tuple[Party | None, date | None]]] = _LastBlock()
+_BILLING: Final[_LastBlock[Party]] = _LastBlock(_billing_party)
+_SUBSCRIBER: Final[_LastBlock[tuple[Party, date | None, Party]]] = _LastBlock(_subscriber_parts)
+_FILING_INDICATOR: Final[_LastBlock[str]] = _LastBlock(_filing_indicator)
+_PATIENT: Final[_LastBlock[tuple[Party | None, date | None]]] = _LastBlock(_patient_parts)
 _NO_SUBSCRIBER: Final = (Party("IL", ""), None, Party("PR", ""))
 _NO_PATIENT: Final = (None, None)
 _NO_BILLING: Final = Party("85", "")
@@ -538,13 +543,9 @@ def _context_parties(
 ) -> tuple[tuple[Party, date | None, Party], tuple[Party | None, date | None], Party]:
     """(subscriber, birth date, payer), (patient, birth date), billing provider."""
     return (
-        _SUBSCRIBER.get(context.subscriber, _subscriber_parts)
-        if context.subscriber is not None
-        else _NO_SUBSCRIBER,
-        _PATIENT.get(context.patient, _patient_parts)
-        if context.patient is not None
-        else _NO_PATIENT,
-        _BILLING.get(context.billing_provider, _billing_party)
+        _SUBSCRIBER.get(context.subscriber) if context.subscriber is not None else _NO_SUBSCRIBER,
+        _PATIENT.get(context.patient) if context.patient is not None else _NO_PATIENT,
+        _BILLING.get(context.billing_provider)
         if context.billing_provider is not None
         else _NO_BILLING,
     )
@@ -596,9 +597,7 @@ def map_claim(unit: ClaimUnit) -> Claim:
     subscriber_parts, patient_parts, billing = _context_parties(context)
     subscriber, subscriber_birth_date, payer = subscriber_parts
     filing_indicator = (
-        _FILING_INDICATOR.get(context.subscriber, _filing_indicator)
-        if context.subscriber is not None
-        else ""
+        _FILING_INDICATOR.get(context.subscriber) if context.subscriber is not None else ""
     )
     patient, patient_birth_date = patient_parts
     st = context.header.first if context.header else None

@@ -155,10 +155,15 @@ def _view(claim: Claim) -> TpiView | None:
     drug: list[ServiceLine] = []
     anesthesia: list[ServiceLine] = []
     imaging: list[ServiceLine] = []
+    codes: set[str] = set()
+    days: set[date] = set()
     for line in claim.lines:
-        kind = code_kind(line.procedure.code)
+        code = line.procedure.code
+        codes.add(code)
+        kind = code_kind(code)
         if kind.tpi:
             tpi.append(line)
+            days.update(line.service_days())
             continue
         other.append(line)
         if kind.em:
@@ -174,9 +179,9 @@ def _view(claim: Claim) -> TpiView | None:
     return TpiView(
         claim=claim,
         tpi_lines=tuple(tpi),
-        tpi_days=frozenset(day for line in tpi for day in line.service_days()),
+        tpi_days=frozenset(days),
         other_lines=tuple(other),
-        codes=frozenset(line.procedure.code for line in claim.lines),
+        codes=frozenset(codes),
         em_lines=tuple(em),
         drug_lines=tuple(drug),
         anesthesia_lines=tuple(anesthesia),
