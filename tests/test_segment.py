@@ -6,7 +6,6 @@ import pytest
 
 from edi_guard.errors import EdiGuardError
 from edi_guard.x12 import Delimiters, Segment, parse_reference
-from edi_guard.x12.segment import SHARED_LIMIT, SharedElements
 
 STAR = Delimiters()
 ODD = Delimiters(b"|", b"!", b"{", b"#")
@@ -75,43 +74,6 @@ def test_elements_and_len() -> None:
     assert CLM.element(99) == ""
     assert len(CLM) == 9
     assert len(seg("LX*1**")) == 3  # trailing empty elements count
-
-
-def test_shared_elements_split_once_for_segments_with_the_same_bytes() -> None:
-    memo: SharedElements = {}
-    first, second = seg("DTP*472*D8*20260112"), seg("DTP*472*D8*20260112")
-    assert first.shared_elements(memo) == ("DTP", "472", "D8", "20260112")
-    assert second.shared_elements(memo) is first.elements
-    assert second.element(3) == "20260112"
-    other = seg("DTP*472*D8*20260113")
-    assert other.shared_elements(memo) == tuple(other.raw.decode().split("*"))
-    assert len(memo) == 2
-
-
-def test_shared_elements_split_under_each_segments_own_separator() -> None:
-    memo: SharedElements = {}
-    star = seg("LX*1|2")
-    pipe = Segment("LX*1", raw=b"LX*1|2", delimiters=ODD, position=1, offset=0)
-    assert star.shared_elements(memo) == ("LX", "1|2")
-    assert pipe.shared_elements(memo) == ("LX*1", "2")
-    assert seg("LX*1|2").shared_elements(memo) == ("LX", "1|2")
-
-
-def test_shared_elements_keep_an_already_split_tuple() -> None:
-    memo: SharedElements = {}
-    first = seg("LX*1")
-    elements = first.elements
-    assert first.shared_elements(memo) is elements
-    assert memo == {}
-
-
-def test_the_shared_elements_memo_is_bounded() -> None:
-    memo: SharedElements = {}
-    for number in range(SHARED_LIMIT + 10):
-        segment = seg(f"LX*{number}")
-        assert segment.shared_elements(memo) == ("LX", str(number))
-        assert len(memo) <= SHARED_LIMIT
-    assert len(memo) == 10  # emptied at the limit, then the last ten
 
 
 def test_components_of_a_procedure() -> None:

@@ -27,7 +27,8 @@ from edi_guard.model.claim import (
     Procedure,
     ServiceLine,
 )
-from edi_guard.x12.segment import Segment, SharedElements
+from edi_guard.model.memo import LastOf
+from edi_guard.x12.segment import Segment
 
 DIAGNOSIS_QUALIFIERS: Final = frozenset({"ABK", "ABF", "BK", "BF"})
 TPI_PROCEDURES: Final = frozenset({"20552", "20553"})
@@ -39,43 +40,13 @@ T = TypeVar("T")
 
 _ZERO: Final = Decimal(0)
 
-_REPEATING: Final[SharedElements] = {}
-"""Elements of the segments whose bytes repeat from claim to claim: LX, LIN, CTP (line
-numbers, the same drugs). Not the segments that are unique (CLM, names, ids, traces):
-looking those up would cost without ever serving. SV1 and DTP*472 repeat too, and their
-values are remembered whole (_sv1_values, _dates_472)."""
-
-
-def _repeating(segment: Segment) -> tuple[str, ...]:
-    return segment.shared_elements(_REPEATING)
-
-
-class _LastBlock(Generic[T]):
-    """What was mapped from the last block of one kind, by the block's identity.
-
-    Claims follow their blocks in file order, so remembering the last billing provider,
-    subscriber and patient block serves every claim under it. Blocks are immutable; one
-    (block, value) pair is swapped in whole, so concurrent readers see a consistent pair.
-    """
-
-    __slots__ = ("_compute", "_last")
-
-    def __init__(self, compute: Callable[[Block], T]) -> None:
-        self._compute: Final = compute
-        self._last: tuple[Block, T] | None = None
-
-    def get(self, block: Block) -> T:
-        last = self._last
-        if last is not None and last[0] is block:
-            return last[1]
-        value = self._compute(block)
-        self._last = (block, value)
-        return value
-
 
 class _Readings(Generic[T]):
     """What was read from segments, by their bytes: for segments that repeat from claim to
-    claim, each distinct one is read once.
+    claim (LX, SV1, DTP*472, HI, LIN, CTP: line numbers, a fee schedule's lines, a batch's
+    dates of service, a practice's diagnoses, the same drugs), each distinct one is read
+    once. Not for the segments that are unique (CLM, names, ids, traces): looking those up
+    would cost without ever serving.
 
     The same bytes read differently under another interchange's separators, so a reading
     is served only to a segment with the element and component separators it was read
@@ -264,33 +235,17 @@ def _pointers(text: str, separator: str) -> tuple[int, ...]:
     return known
 
 
-def _qualifier(elements: tuple[str, ...]) -> str:
-    """The first data element (a qualifier, LX01): ``Segment.element(1)`` on the elements."""
-    return elements[1] if len(elements) > 1 else ""
-
-
-_PROCEDURES: Final[dict[str, tuple[str, Procedure]]] = {}
-"""SV101 text -> (component separator, procedure): lines bill a few hundred (bounded)."""
-
-
 def _procedure(text: str, separator: str) -> Procedure:
     """SV101: qualifier, code, the modifiers present (SV101-3..-6), description (SV101-7)."""
-    known = _PROCEDURES.get(text)
-    if known is not None and known[0] == separator:
-        return known[1]
     composite = text.split(separator)
     if len(composite) < 7:
         composite += [""] * (7 - len(composite))
-    procedure = Procedure(
+    return Procedure(
         qualifier=composite[0],
         code=composite[1],
         modifiers=tuple(modifier for modifier in composite[2:6] if modifier),
         description=composite[6],
     )
-    if len(_PROCEDURES) >= 4096:
-        _PROCEDURES.clear()
-    _PROCEDURES[text] = (separator, procedure)
-    return procedure
 
 
 class _Sv1Values:
@@ -403,7 +358,7 @@ class _LineBuilder:
                 reference="DTP03",
             )
         return ServiceLine(
-            line_number=_qualifier(_repeating(self.lx)),
+            line_number=_LINE_NUMBERS.get(self.lx),
             procedure=values.procedure,
             charge=values.charge,
             unit_basis=values.unit_basis,
@@ -426,22 +381,39 @@ class _LineBuilder:
             return None
         ctp = self.ctp
         quantity, unit = _quantity(ctp) if ctp is not None else (None, "")
-        elements = _repeating(lin)
-        count = len(elements)
+        ndc_qualifier, ndc = _DRUG_CODES.get(lin)
         return DrugIdentification(
-            ndc_qualifier=elements[2] if count > 2 else "",
-            ndc=elements[3] if count > 3 else "",
+            ndc_qualifier=ndc_qualifier,
+            ndc=ndc,
             quantity=quantity,
             unit=unit,
             position=lin.position,
         )
 
 
+def _read_line_number(lx: Segment) -> str:
+    return lx.element(1)
+
+
+def _read_drug_codes(lin: Segment) -> tuple[str, str]:
+    """LIN02 (the product id qualifier, N4) and LIN03 (the NDC)."""
+    return lin.element(2), lin.element(3)
+
+
 def _quantity(ctp: Segment) -> tuple[Decimal | None, str]:
     """CTP04, the drug quantity (MappingError when unreadable), and CTP05-1, its unit."""
-    elements = _repeating(ctp)
+    return _QUANTITIES.get(ctp)
+
+
+def _read_quantity(ctp: Segment) -> tuple[Decimal | None, str]:
+    elements = ctp.elements
     unit = _first_component(elements[5], ctp.delimiters.component_str) if len(elements) > 5 else ""
     return _amount_at(ctp, 4, "CTP04", required=False), unit
+
+
+_LINE_NUMBERS: Final[_Readings[str]] = _Readings(_read_line_number)
+_DRUG_CODES: Final[_Readings[tuple[str, str]]] = _Readings(_read_drug_codes)
+_QUANTITIES: Final[_Readings[tuple[Decimal | None, str]]] = _Readings(_read_quantity)
 
 
 def _billing_party(block: Block) -> Party:
@@ -529,10 +501,11 @@ def _payer(segment: Segment) -> Party:
     return payer
 
 
-_BILLING: Final[_LastBlock[Party]] = _LastBlock(_billing_party)
-_SUBSCRIBER: Final[_LastBlock[tuple[Party, date | None, Party]]] = _LastBlock(_subscriber_parts)
-_FILING_INDICATOR: Final[_LastBlock[str]] = _LastBlock(_filing_indicator)
-_PATIENT: Final[_LastBlock[tuple[Party | None, date | None]]] = _LastBlock(_patient_parts)
+# The blocks above a claim, mapped once for the claims under them (see LastOf).
+_BILLING: Final = LastOf(_billing_party)
+_SUBSCRIBER: Final = LastOf(_subscriber_parts)
+_FILING_INDICATOR: Final = LastOf(_filing_indicator)
+_PATIENT: Final = LastOf(_patient_parts)
 _NO_SUBSCRIBER: Final = (Party("IL", ""), None, Party("PR", ""))
 _NO_PATIENT: Final = (None, None)
 _NO_BILLING: Final = Party("85", "")

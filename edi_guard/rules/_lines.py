@@ -13,14 +13,15 @@ can never be reused). What a code is, is answered once per distinct code (:func:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Final, Generic, TypeVar
+from typing import Final
 
 from edi_guard import vocab
 from edi_guard.model.claim import Claim, ServiceLine
+from edi_guard.model.memo import LastOf
 from edi_guard.policy import Policy
 from edi_guard.rules.base import RuleContext
 
@@ -33,8 +34,6 @@ TPI_CODES: Final = frozenset({CODE_20552, CODE_20553})
 ONE: Final = Decimal(1)
 
 _CACHE_KEY: Final = "edi_guard.rules._lines.tpi_view"
-
-V = TypeVar("V")
 
 
 def is_tpi(line: ServiceLine) -> bool:
@@ -230,29 +229,6 @@ def is_drug_line(line: ServiceLine) -> bool:
     return vocab.is_j_code(line.procedure.code)
 
 
-class _ForLastPolicy(Generic[V]):
-    """A value computed from a policy, kept for the last policy asked about.
-
-    Six rules ask for a vocabulary on every TPI claim, and the claims of one payer (one
-    policy object) come in long runs; a policy is immutable, so its identity is the key.
-    One (policy, value) pair is swapped in whole: concurrent readers see a consistent pair.
-    """
-
-    __slots__ = ("_compute", "_last")
-
-    def __init__(self, compute: Callable[[Policy], V]) -> None:
-        self._compute = compute
-        self._last: tuple[Policy, V] | None = None
-
-    def get(self, policy: Policy) -> V:
-        last = self._last
-        if last is not None and last[0] is policy:
-            return last[1]
-        value = self._compute(policy)
-        self._last = (policy, value)
-        return value
-
-
 def _load_muscles(policy: Policy) -> vocab.MuscleVocabulary:
     return vocab.load_muscles(policy.muscle_vocabulary)
 
@@ -261,8 +237,9 @@ def _load_drugs(policy: Policy) -> vocab.DrugVocabulary:
     return vocab.load_drugs(policy.drug_vocabulary)
 
 
-_MUSCLES: Final = _ForLastPolicy(_load_muscles)
-_DRUGS: Final = _ForLastPolicy(_load_drugs)
+# Six rules ask for a vocabulary on every TPI claim; a payer's claims share one policy object.
+_MUSCLES: Final = LastOf(_load_muscles)
+_DRUGS: Final = LastOf(_load_drugs)
 
 
 def muscles(context: RuleContext) -> vocab.MuscleVocabulary:

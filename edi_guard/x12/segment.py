@@ -15,10 +15,6 @@ from edi_guard.x12.delimiters import Delimiters
 
 _SEGMENT_ID: Final = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
-SharedElements = dict[bytes, tuple[str, tuple[str, ...]]]
-"""Segment bytes -> (element separator, elements): see ``Segment.shared_elements``."""
-SHARED_LIMIT: Final = 8192
-
 
 def shown_tag(tag: str) -> str:
     """A segment id fit for a message or a log: the id itself when it is one, else a
@@ -80,30 +76,6 @@ class Segment:
         elements = self._elements
         if elements is None:
             elements = tuple(self.raw.decode("latin-1").split(self.delimiters.element_str))
-            self._elements = elements
-        return elements
-
-    def shared_elements(self, memo: SharedElements) -> tuple[str, ...]:
-        """``elements``, split once for every segment with the same bytes.
-
-        For segments whose bytes repeat from claim to claim (LX*1, a date of service, an SV1
-        from a fee schedule): the first one's tuple, immutable, serves the others. ``memo``
-        maps bytes to (element separator, elements); the separator is checked because the
-        same bytes split differently under another interchange's delimiters. Bounded: the
-        memo is emptied when it reaches SHARED_LIMIT entries.
-        """
-        elements = self._elements
-        if elements is None:
-            separator = self.delimiters.element_str
-            raw = self.raw
-            known = memo.get(raw)
-            if known is not None and known[0] == separator:
-                elements = known[1]
-            else:
-                elements = tuple(raw.decode("latin-1").split(separator))
-                if len(memo) >= SHARED_LIMIT:
-                    memo.clear()
-                memo[raw] = (separator, elements)
             self._elements = elements
         return elements
 
