@@ -373,11 +373,24 @@ class Watcher:
         self.process.send_signal(signum)
 
     def stop(self, timeout: float = 90) -> int:
-        """SIGTERM and wait; the exit code."""
+        """SIGTERM and wait; the exit code.
+
+        A watcher still running after ``timeout`` is asked for its threads' stacks (and its
+        workers', SIGUSR1) before it is killed, and the failure shows them."""
         assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            for pid in [self.pid, *self.children()]:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGUSR1)
+            time.sleep(2)
+            self.kill()
+            raise AssertionError(
+                f"watcher still running {timeout} s after SIGTERM; its stacks:\n{self.tail(150)}"
+            ) from None
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -59,6 +59,21 @@ def test_sigterm_finishes_the_file_in_hand_and_stops(
     assert (status["state"], status["done"], status["queue_depth"]) == ("stopped", 1, 0)
 
 
+def test_sigusr1_dumps_every_threads_stack_and_the_watcher_goes_on(
+    tmp_path: Path, watchers: list[Watcher]
+) -> None:
+    watcher = Watcher(tmp_path)
+    watchers.append(watcher.start())
+    watcher.signal(signal.SIGUSR1)
+    watcher.wait_for(lambda: "Current thread" in watcher.tail(200), 10, "the stack dump")
+    dump = watcher.tail(200)
+    assert "edi_guard/watch/service.py" in dump and " in run" in dump
+    drop(watcher.inbox, "after.x12", DEMO)
+    [event] = watcher.wait_handled(1)
+    assert event["outcome"] == "processed"
+    assert watcher.stop() == 0
+
+
 def test_marker_mode_waits_for_the_marker(tmp_path: Path, watchers: list[Watcher]) -> None:
     watcher = Watcher(tmp_path, "--marker", ".done")
     watchers.append(watcher.start())

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import faulthandler
 import glob
 import hashlib
 import json
@@ -130,6 +131,12 @@ class _WorkerState:
 _state: _WorkerState | None = None
 
 
+def _dump_stacks_on_sigusr1() -> None:
+    """``kill -USR1 PID`` writes every thread's stack to stderr: how an operator (or a test)
+    sees where a watcher that does not stop is waiting. Frames only, never values."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
 def _die_with_parent() -> None:
     """Linux: the kernel kills this worker when the main process dies (even by SIGKILL)."""
     parent = os.getppid()
@@ -160,6 +167,7 @@ def _init_worker(settings: Settings) -> None:
     global _state
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _dump_stacks_on_sigusr1()
     _die_with_parent()
     logs.configure(settings.log_format)
     from edi_guard.policy import Policy
@@ -367,7 +375,7 @@ class _Candidate:
 class _Events(FileSystemEventHandler):
     """watchdog thread -> main loop: the names that changed (hints only)."""
 
-    def __init__(self, inbox: Path, sink: queue.SimpleQueue[tuple[str, bool]]) -> None:
+    def __init__(self, inbox: Path, sink: queue.Queue[tuple[str, bool]]) -> None:
         self._inbox = inbox
         self._sink = sink
 
@@ -395,7 +403,12 @@ class Service:
             inbox=str(settings.inbox),
             started=time.time(),
         )
-        self._events: queue.SimpleQueue[tuple[str, bool]] = queue.SimpleQueue()
+        # Not queue.SimpleQueue: on CPython 3.11 its get(timeout=...) waits forever when a
+        # signal handler outlasts the remaining timeout (the recomputed timeout goes negative,
+        # which the lock reads as "no timeout"), so a SIGTERM arriving near the end of a tick
+        # left the loop asleep until the next file event. queue.Queue waits on threading
+        # locks, which clamp the timeout.
+        self._events: queue.Queue[tuple[str, bool]] = queue.Queue()
         self._candidates: dict[str, _Candidate] = {}
         self._ready: deque[str] = deque()
         self._claimed: deque[tuple[Claimed, float]] = deque()
@@ -427,6 +440,7 @@ class Service:
                 status_file.remove(settings.state_dir, str(watcher.get("owner")))
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        _dump_stacks_on_sigusr1()
         observer = Observer()
         observer.schedule(_Events(settings.inbox, self._events), str(settings.inbox))
         observer.start()
