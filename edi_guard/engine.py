@@ -31,41 +31,6 @@ TPI_CODES: Final = frozenset({"20552", "20553"})
 TPI_RULE_PREFIX: Final = "TPI"
 
 
-def _enabled(registry: Sequence[Rule], policy: Policy, *, tpi: bool) -> Sequence[Rule]:
-    """The rules to run, in registry order. The TPI rules concern claims with a TPI line
-    (rules.md, Terms): a claim without one meets only the claim-integrity rules."""
-    return _chosen(registry, policy, tpi=tpi)[0]
-
-
-def _screenable(registry: Sequence[Rule], policy: Policy) -> bool:
-    """Whether the rules a claim without a TPI line meets are only those the screen vouches
-    for (SCREENED_RULES), so that a claim the screen passes needs no rule run."""
-    return _chosen(registry, policy, tpi=False)[1]
-
-
-def _chosen(
-    registry: Sequence[Rule], policy: Policy, *, tpi: bool
-) -> tuple[tuple[Rule, ...], bool]:
-    cache_key = (id(registry), id(policy), tpi)
-    chosen = _ENABLED.get(cache_key)
-    if chosen is None:
-        rules = tuple(
-            rule
-            for rule in registry
-            if policy.rule_enabled(rule.code) and (tpi or not rule.code.startswith(TPI_RULE_PREFIX))
-        )
-        chosen = (rules, SCREENED_RULES.issuperset(rules))
-        if len(_ENABLED) > 256:
-            _ENABLED.clear()
-            _KEEP_ALIVE.clear()
-        # Keep the registry and policy alive with the entry, so their ids are not reused.
-        _ENABLED[cache_key] = chosen
-        _KEEP_ALIVE[cache_key] = (registry, policy)
-    return chosen
-
-
-_ENABLED: Final[dict[tuple[int, int, bool], tuple[tuple[Rule, ...], bool]]] = {}
-_KEEP_ALIVE: Final[dict[tuple[int, int, bool], tuple[object, object]]] = {}
 SCREENED_RULES: Final = frozenset(
     {clm001_charge_total_mismatch.RULE, clm002_service_date_missing.RULE}
 )
@@ -228,9 +193,14 @@ class _Payer:
 
     def __init__(self, registry: Sequence[Rule], policy: Policy) -> None:
         self.policy: Final = policy
-        self.tpi_rules: Final = _enabled(registry, policy, tpi=True)
-        self.plain_rules: Final = _enabled(registry, policy, tpi=False)
-        self.screenable: Final = _screenable(registry, policy)
+        enabled = tuple(rule for rule in registry if policy.rule_enabled(rule.code))
+        self.tpi_rules: Final = enabled
+        # The TPI rules concern claims with a TPI line (rules.md, Terms): a claim without
+        # one meets only the claim-integrity rules.
+        plain = tuple(rule for rule in enabled if not rule.code.startswith(TPI_RULE_PREFIX))
+        self.plain_rules: Final = plain
+        # Only rules the screen vouches for: a claim the screen passes needs no rule run.
+        self.screenable: Final = SCREENED_RULES.issuperset(plain)
 
 
 class _PayerPolicies:

@@ -165,6 +165,10 @@ def party(segment: Segment) -> Party:
     )
 
 
+_PAYERS: Final[_Readings[Party]] = _Readings(party, limit=1024)
+"""2010BB NM1s: every subscriber names one of a few payers."""
+
+
 def _find(block: Block | None, tag: str, qualifier: str | None = None) -> Segment | None:
     if block is None:
         return None
@@ -459,46 +463,22 @@ class _People:
         for segment in block.segments:
             tag = segment.tag
             if tag == "NM1":
-                known = _known_payer(segment)
-                if known is not None:
-                    current = "PR"
-                    if self.payer is None:
-                        self.payer = known
-                    continue
-                current = segment.element(1)
+                raw = segment.raw
+                # NM101 PR read from the bytes (tag, separator, PR, separator; a separator is
+                # never a letter): the payer's NM1 repeats over every subscriber, so it is
+                # neither split nor mapped again.
+                payer = raw[4:6] == b"PR" and raw[6:7] == raw[3:4]
+                current = "PR" if payer else segment.element(1)
                 if current == entity and self.person is None:
                     self.person = segment
                 elif current == "PR" and self.payer is None:
-                    self.payer = _payer(segment)
+                    self.payer = _PAYERS.get(segment)
             elif (
                 tag == "DMG" and not birth_read and current == entity and segment.element(1) == "D8"
             ):
                 birth_read = True
                 value = segment.element(2)
                 self.birth_date = to_date(segment, "DMG02", value) if value else None
-
-
-_PAYERS: Final[dict[bytes, tuple[str, Party]]] = {}
-"""2010BB NM1 bytes -> (element separator, payer): every subscriber names one of a few payers,
-so their NM1 is neither split nor mapped again (bounded, see _payer)."""
-
-
-def _known_payer(segment: Segment) -> Party | None:
-    raw = segment.raw
-    if raw[4:6] != b"PR":  # NM1 + separator + NM101: a subscriber or patient, never hashed
-        return None
-    known = _PAYERS.get(raw)
-    if known is None or known[0] != segment.delimiters.element_str:
-        return None
-    return known[1]
-
-
-def _payer(segment: Segment) -> Party:
-    payer = party(segment)
-    if len(_PAYERS) >= 1024:
-        _PAYERS.clear()
-    _PAYERS[segment.raw] = (segment.delimiters.element_str, payer)
-    return payer
 
 
 # The blocks above a claim, mapped once for the claims under them (see LastOf).
