@@ -429,3 +429,34 @@ def test_readings_are_remembered_per_bytes_and_bounded() -> None:
     assert [readings.get(segment) for segment in lx] == ["1", "2", "1", "3", "1"]
     # LX*1 read once until the third distinct segment filled the memo and emptied it.
     assert reads == [b"LX*1", b"LX*2", b"LX*3", b"LX*1"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "element"),
+    [
+        (b"REF*6R*LINE0001", b"*"),
+        (b"REF*6R*LINE0001*DESCRIPTION", b"*"),
+        (b"REF*6R*", b"*"),
+        (b"REF*6R", b"*"),
+        (b"REF*6RX*LINE0001", b"*"),
+        (b"REF*6*LINE0001", b"*"),
+        (b"REF*D9*TRACE*6R", b"*"),
+        (b"REF*F8*ORIGINAL", b"*"),
+        (b"REF|6R|A*B:C", b"|"),
+        (b"REF|6R*LINE|X", b"|"),
+        (b"DMG*D8*19800101*F", b"*"),
+        (b"DMG*D8**F", b"*"),
+        (b"DMG*RD8*19800101-19800102", b"*"),
+        (b"DMG|D8|19800101", b"|"),
+        (b"DMG", b"*"),
+    ],
+)
+def test_qualified_value_reads_what_the_element_split_reads(raw: bytes, element: bytes) -> None:
+    from edi_guard.model.mapping import qualified_value
+    from edi_guard.x12.delimiters import Delimiters
+
+    segment = Segment(raw[:3].decode(), raw, Delimiters(element=element), 1, 0)
+    for qualifier in (b"6R", b"D9", b"F8", b"D8", b"RD8", b"6"):
+        split = segment.element(2) if segment.element(1) == qualifier.decode() else None
+        fresh = Segment(raw[:3].decode(), raw, Delimiters(element=element), 1, 0)
+        assert qualified_value(fresh, qualifier) == split, (raw, qualifier)

@@ -165,6 +165,34 @@ def party(segment: Segment) -> Party:
     )
 
 
+def qualified_value(segment: Segment, qualifier: bytes) -> str | None:
+    """Element 2 of a REF or DMG whose element 1 is ``qualifier``, else None.
+
+    Read from the bytes (tag, separator, qualifier, separator, value): a claim's lines each
+    carry a REF*6R and every person a DMG, and nothing else of them is read, so splitting them
+    whole into element tuples was most of their cost. Byte by byte on purpose: compiled, an
+    index is a C array read, where ``bytes.find`` or a slice comparison pays a method call and
+    an allocation. Separators are never letters or digits (``Delimiters`` refuses them), so a
+    qualifier cannot run into one."""
+    raw = segment.raw
+    size = len(raw)
+    end = 4 + len(qualifier)
+    if size < end:
+        return None
+    for offset in range(len(qualifier)):
+        if raw[4 + offset] != qualifier[offset]:
+            return None
+    if size == end:
+        return ""  # the qualifier is the last element: element 2 reads as empty
+    separator = raw[3]
+    if raw[end] != separator:
+        return None  # a longer code that starts with the qualifier
+    stop = end + 1
+    while stop < size and raw[stop] != separator:
+        stop += 1
+    return raw[end + 1 : stop].decode("latin-1")
+
+
 _PAYERS: Final[_Readings[Party]] = _Readings(party, limit=1024)
 """2010BB NM1s: every subscriber names one of a few payers."""
 
@@ -341,8 +369,9 @@ class _LineBuilder:
         elif tag == "NTE":
             self.notes.append(Note(segment.element(1), segment.element(2), segment.position))
         elif tag == "REF":
-            if segment.element(1) == "6R":
-                self.control = segment.element(2)
+            control = qualified_value(segment, b"6R")
+            if control is not None:
+                self.control = control
         elif tag == "LIN":
             if self.lin is None:
                 self.lin = segment
@@ -473,12 +502,11 @@ class _People:
                     self.person = segment
                 elif current == "PR" and self.payer is None:
                     self.payer = _PAYERS.get(segment)
-            elif (
-                tag == "DMG" and not birth_read and current == entity and segment.element(1) == "D8"
-            ):
-                birth_read = True
-                value = segment.element(2)
-                self.birth_date = to_date(segment, "DMG02", value) if value else None
+            elif tag == "DMG" and not birth_read and current == entity:
+                value = qualified_value(segment, b"D8")
+                if value is not None:
+                    birth_read = True
+                    self.birth_date = to_date(segment, "DMG02", value) if value else None
 
 
 # The blocks above a claim, mapped once for the claims under them (see LastOf).
@@ -533,11 +561,13 @@ def map_claim(unit: ClaimUnit) -> Claim:
         elif tag == "NTE":
             notes.append(Note(segment.element(1), segment.element(2), segment.position))
         elif tag == "REF":
-            qualifier = segment.element(1)
-            if qualifier == "F8":
-                payer_claim_control = segment.element(2)
-            elif qualifier == "D9":
-                trace = segment.element(2)
+            value = qualified_value(segment, b"D9")
+            if value is not None:
+                trace = value
+            else:
+                value = qualified_value(segment, b"F8")
+                if value is not None:
+                    payer_claim_control = value
         elif tag == "PWK":
             paperwork.append(segment.element(1))
     built: list[ServiceLine] = []
@@ -648,8 +678,10 @@ def _screen(unit: ClaimUnit) -> PlainClaim | None:
         else:
             if tag == "SBR":
                 in_other_subscriber = True  # 2320: other payers' data is not this claim's
-            elif not in_other_subscriber and tag == "REF" and segment.element(1) == "D9":
-                trace = segment.element(2)
+            elif not in_other_subscriber and tag == "REF":
+                value = qualified_value(segment, b"D9")
+                if value is not None:
+                    trace = value
     if in_line and not _line_done(has_sv1, dated, has_lin, ctp):
         return None
     if total != line_total:
