@@ -449,6 +449,10 @@ def test_readings_are_remembered_per_bytes_and_bounded() -> None:
         (b"DMG*RD8*19800101-19800102", b"*"),
         (b"DMG|D8|19800101", b"|"),
         (b"DMG", b"*"),
+        (b"NM1*PR*2*MEDICARE*****PI*00431", b"*"),
+        (b"NM1*PRP*2*OTHER", b"*"),
+        (b"NM1*PR", b"*"),
+        (b"NM1*P*R", b"*"),
     ],
 )
 def test_qualified_value_reads_what_the_element_split_reads(raw: bytes, element: bytes) -> None:
@@ -456,7 +460,7 @@ def test_qualified_value_reads_what_the_element_split_reads(raw: bytes, element:
     from edi_guard.x12.delimiters import Delimiters
 
     segment = Segment(raw[:3].decode(), raw, Delimiters(element=element), 1, 0)
-    for qualifier in (b"6R", b"D9", b"F8", b"D8", b"RD8", b"6"):
+    for qualifier in (b"6R", b"D9", b"F8", b"D8", b"RD8", b"6", b"PR"):
         split = segment.element(2) if segment.element(1) == qualifier.decode() else None
         fresh = Segment(raw[:3].decode(), raw, Delimiters(element=element), 1, 0)
         assert qualified_value(fresh, qualifier) == split, (raw, qualifier)

@@ -165,32 +165,41 @@ def party(segment: Segment) -> Party:
     )
 
 
+def _past_qualifier(raw: bytes, qualifier: bytes) -> int:
+    """Where element 1 of a segment with a three-letter tag ends when it is ``qualifier``
+    (the index of the separator after it, or the end of the segment), else -1.
+
+    Byte by byte on purpose: compiled, an index is a C array read, where ``bytes.find`` or a
+    slice comparison pays a method call and an allocation. Separators are never letters or
+    digits (``Delimiters`` refuses them), so a qualifier cannot run into one."""
+    size = len(raw)
+    end = 4 + len(qualifier)
+    if size < end:
+        return -1
+    for offset in range(len(qualifier)):
+        if raw[4 + offset] != qualifier[offset]:
+            return -1
+    if size > end and raw[end] != raw[3]:
+        return -1  # a longer code that starts with the qualifier
+    return end
+
+
 def qualified_value(segment: Segment, qualifier: bytes) -> str | None:
     """Element 2 of a REF or DMG whose element 1 is ``qualifier``, else None.
 
     Read from the bytes (tag, separator, qualifier, separator, value): a claim's lines each
     carry a REF*6R and every person a DMG, and nothing else of them is read, so splitting them
-    whole into element tuples was most of their cost. Byte by byte on purpose: compiled, an
-    index is a C array read, where ``bytes.find`` or a slice comparison pays a method call and
-    an allocation. Separators are never letters or digits (``Delimiters`` refuses them), so a
-    qualifier cannot run into one."""
+    whole into element tuples was most of their cost."""
     raw = segment.raw
-    size = len(raw)
-    end = 4 + len(qualifier)
-    if size < end:
+    end = _past_qualifier(raw, qualifier)
+    if end < 0:
         return None
-    for offset in range(len(qualifier)):
-        if raw[4 + offset] != qualifier[offset]:
-            return None
-    if size == end:
-        return ""  # the qualifier is the last element: element 2 reads as empty
+    size = len(raw)
     separator = raw[3]
-    if raw[end] != separator:
-        return None  # a longer code that starts with the qualifier
     stop = end + 1
     while stop < size and raw[stop] != separator:
         stop += 1
-    return raw[end + 1 : stop].decode("latin-1")
+    return raw[end + 1 : stop].decode("latin-1")  # empty when element 1 is the last
 
 
 _PAYERS: Final[_Readings[Party]] = _Readings(party, limit=1024)
@@ -492,11 +501,9 @@ class _People:
         for segment in block.segments:
             tag = segment.tag
             if tag == "NM1":
-                raw = segment.raw
-                # NM101 PR read from the bytes (tag, separator, PR, separator; a separator is
-                # never a letter): the payer's NM1 repeats over every subscriber, so it is
-                # neither split nor mapped again.
-                payer = raw[4:6] == b"PR" and raw[6:7] == raw[3:4]
+                # NM101 PR read from the bytes: the payer's NM1 repeats over every subscriber,
+                # so it is neither split nor mapped again.
+                payer = _past_qualifier(segment.raw, b"PR") >= 0
                 current = "PR" if payer else segment.element(1)
                 if current == entity and self.person is None:
                     self.person = segment
