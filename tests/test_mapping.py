@@ -380,37 +380,37 @@ def test_no_edits_returns_the_same_segments() -> None:
 def test_memoised_readings_follow_each_segments_own_delimiters() -> None:
     """HI and SV101 readings are remembered by their bytes (claims repeat them), but the same
     bytes under another interchange's separators read differently."""
-    from edi_guard.model.mapping import _dates_472, _diagnoses, _procedure, _sv1_values
+    from edi_guard.model.mapping import _DATES_472, _DIAGNOSES, _SV1_VALUES, _procedure
     from edi_guard.x12.delimiters import Delimiters
 
     colon, bang, pipe = Delimiters(), Delimiters(component=b"!"), Delimiters(element=b"|")
     for _ in range(2):  # the second round is served by the memo
-        assert _diagnoses(Segment("HI", b"HI*ABK:M7918*ABF!M5412", colon, 1, 0)) == ("M7918",)
-        assert _diagnoses(Segment("HI", b"HI*ABK:M7918*ABF!M5412", bang, 1, 0)) == ("M5412",)
+        assert _DIAGNOSES.get(Segment("HI", b"HI*ABK:M7918*ABF!M5412", colon, 1, 0)) == ("M7918",)
+        assert _DIAGNOSES.get(Segment("HI", b"HI*ABK:M7918*ABF!M5412", bang, 1, 0)) == ("M5412",)
         assert _procedure("HC:20553:RT", ":") == Procedure("HC", "20553", ("RT",))
         assert _procedure("HC:20553:RT", "!") == Procedure("HC:20553:RT", "")
         line = b"SV1*HC:20553!RT*180*UN*1***1:2"
-        on_colon = _sv1_values(Segment("SV1", line, colon, 1, 0))
-        on_bang = _sv1_values(Segment("SV1", line, bang, 1, 0))
+        on_colon = _SV1_VALUES.get(Segment("SV1", line, colon, 1, 0))
+        on_bang = _SV1_VALUES.get(Segment("SV1", line, bang, 1, 0))
         assert (on_colon.procedure.code, on_colon.pointers) == ("20553!RT", (1, 2))
         assert (on_bang.procedure.code, on_bang.pointers) == ("RT", ())  # HC:20553 ! RT
         assert on_colon.charge == on_bang.charge == Decimal(180)
         dtp = b"DTP*472*D8*20260112"
-        assert _dates_472(Segment("DTP", dtp, colon, 1, 0)) == (date(2026, 1, 12), None)
-        assert _dates_472(Segment("DTP*472*D8*20260112", dtp, pipe, 1, 0)) is None
+        assert _DATES_472.get(Segment("DTP", dtp, colon, 1, 0)) == (date(2026, 1, 12), None)
+        assert _DATES_472.get(Segment("DTP*472*D8*20260112", dtp, pipe, 1, 0)) is None
 
 
 def test_a_refused_value_raises_for_every_segment_that_carries_it() -> None:
     """Readings are remembered only when they succeed: each bad segment names its own place."""
-    from edi_guard.model.mapping import _dates_472, _sv1_values
+    from edi_guard.model.mapping import _DATES_472, _SV1_VALUES
     from edi_guard.x12.delimiters import Delimiters
 
     for position in (3, 9):
         with pytest.raises(MappingError) as raised:
-            _sv1_values(Segment("SV1", b"SV1*HC:99213*12X*UN*1", Delimiters(), position, 0))
+            _SV1_VALUES.get(Segment("SV1", b"SV1*HC:99213*12X*UN*1", Delimiters(), position, 0))
         assert (raised.value.position, raised.value.reference) == (position, "SV102")
         with pytest.raises(MappingError) as raised:
-            _dates_472(Segment("DTP", b"DTP*472*D8*20261399", Delimiters(), position, 0))
+            _DATES_472.get(Segment("DTP", b"DTP*472*D8*20261399", Delimiters(), position, 0))
         assert (raised.value.position, raised.value.reference) == (position, "DTP03")
 
 

@@ -43,10 +43,10 @@ _ZERO: Final = Decimal(0)
 
 class _Readings(Generic[T]):
     """What was read from segments, by their bytes: for segments that repeat from claim to
-    claim (LX, SV1, DTP*472, HI, LIN, CTP: line numbers, a fee schedule's lines, a batch's
-    dates of service, a practice's diagnoses, the same drugs), each distinct one is read
-    once. Not for the segments that are unique (CLM, names, ids, traces): looking those up
-    would cost without ever serving.
+    claim (LX, SV1, DTP*472, HI, LIN, CTP, the 2010BB payer's NM1: line numbers, a fee
+    schedule's lines, a batch's dates of service, a practice's diagnoses, the same drugs, a
+    few payers), each distinct one is read once. Not for the segments that are unique (CLM,
+    people's names and ids, traces): looking those up would cost without ever serving.
 
     The same bytes read differently under another interchange's separators, so a reading
     is served only to a segment with the element and component separators it was read
@@ -140,7 +140,7 @@ _FROM_ISO: Final = date.fromisoformat
 
 def to_date(segment: Segment, reference: str, value: str) -> date:
     """A CCYYMMDD date. Not memoised: dates of service are remembered with their DTP
-    (_dates_472), and birth dates hardly repeat (a memo of them only grows)."""
+    (_DATES_472), and birth dates hardly repeat (a memo of them only grows)."""
     if len(value) != 8 or not value.isdigit():
         raise MappingError(
             "expected a CCYYMMDD date", position=segment.position, reference=reference
@@ -215,13 +215,9 @@ def _find(block: Block | None, tag: str, qualifier: str | None = None) -> Segmen
     return None
 
 
-def _diagnoses(hi: Segment) -> tuple[str, ...]:
+def _read_diagnoses(hi: Segment) -> tuple[str, ...]:
     """The diagnosis codes of an HI (qualifiers ABK, ABF, BK, BF), in order: a practice's
     claims repeat a few combinations."""
-    return _DIAGNOSES.get(hi)
-
-
-def _read_diagnoses(hi: Segment) -> tuple[str, ...]:
     component = hi.delimiters.component_str
     codes: list[str] = []
     for value in hi.elements[1:]:
@@ -247,13 +243,9 @@ _POINTERS: Final[dict[str, tuple[int, ...]]] = {}
 """Component separator + SV107 -> diagnosis pointers: lines repeat a few (bounded)."""
 
 
-def _dates_472(dtp: Segment) -> tuple[date, date | None] | None:
+def _read_dates_472(dtp: Segment) -> tuple[date, date | None] | None:
     """The date of service (D8) or range (RD8) of a DTP*472; None for another qualifier. A
     batch bills a few dates of service. Raises MappingError for a date it cannot read."""
-    return _DATES_472.get(dtp)
-
-
-def _read_dates_472(dtp: Segment) -> tuple[date, date | None] | None:
     return _service_dates(dtp) if dtp.element(1) == "472" else None
 
 
@@ -312,14 +304,10 @@ class _Sv1Values:
         self.pointers: Final = pointers
 
 
-def _sv1_values(sv1: Segment) -> _Sv1Values:
+def _read_sv1_values(sv1: Segment) -> _Sv1Values:
     """SV101 (procedure), SV102 (charge), SV103 (unit basis), SV104 (units), SV105 (place
     of service) and SV107 (diagnosis pointers): lines repeat a fee schedule's codes,
     charges and units. Raises MappingError for an amount it cannot read."""
-    return _SV1_VALUES.get(sv1)
-
-
-def _read_sv1_values(sv1: Segment) -> _Sv1Values:
     elements = sv1.elements
     count = len(elements)
     component = sv1.delimiters.component_str
@@ -371,7 +359,7 @@ class _LineBuilder:
                 self.sv1 = segment
         elif tag == "DTP":
             if self.dates is None:
-                dates = _dates_472(segment)
+                dates = _DATES_472.get(segment)
                 if dates is not None:
                     self.dates = dates
                     self.date_position = segment.position
@@ -391,7 +379,7 @@ class _LineBuilder:
         sv1 = self.sv1
         if sv1 is None:
             return None  # a line that is not professional (SV1 missing): the validator's case
-        values = _sv1_values(sv1)
+        values = _SV1_VALUES.get(sv1)
         start, end = self.dates if self.dates else (None, None)
         if start is not None and end is not None and end < start:
             raise MappingError(
@@ -422,7 +410,7 @@ class _LineBuilder:
         if lin is None:
             return None
         ctp = self.ctp
-        quantity, unit = _quantity(ctp) if ctp is not None else (None, "")
+        quantity, unit = _QUANTITIES.get(ctp) if ctp is not None else (None, "")
         ndc_qualifier, ndc = _DRUG_CODES.get(lin)
         return DrugIdentification(
             ndc_qualifier=ndc_qualifier,
@@ -442,12 +430,8 @@ def _read_drug_codes(lin: Segment) -> tuple[str, str]:
     return lin.element(2), lin.element(3)
 
 
-def _quantity(ctp: Segment) -> tuple[Decimal | None, str]:
-    """CTP04, the drug quantity (MappingError when unreadable), and CTP05-1, its unit."""
-    return _QUANTITIES.get(ctp)
-
-
 def _read_quantity(ctp: Segment) -> tuple[Decimal | None, str]:
+    """CTP04, the drug quantity (MappingError when unreadable), and CTP05-1, its unit."""
     elements = ctp.elements
     unit = _first_component(elements[5], ctp.delimiters.component_str) if len(elements) > 5 else ""
     return _amount_at(ctp, 4, "CTP04", required=False), unit
@@ -564,7 +548,7 @@ def map_claim(unit: ClaimUnit) -> Claim:
         if in_other_subscriber:
             continue
         if tag == "HI":
-            diagnoses.extend(_diagnoses(segment))
+            diagnoses.extend(_DIAGNOSES.get(segment))
         elif tag == "NTE":
             notes.append(Note(segment.element(1), segment.element(2), segment.position))
         elif tag == "REF":
@@ -664,12 +648,12 @@ def _screen(unit: ClaimUnit) -> PlainClaim | None:
                 if has_sv1:
                     continue
                 has_sv1 = True
-                values = _sv1_values(segment)  # SV104 read too: it may be refused
+                values = _SV1_VALUES.get(segment)  # SV104 read too: it may be refused
                 if values.procedure.code in TPI_PROCEDURES:
                     return None
                 line_total += values.charge
             elif tag == "DTP":
-                dates = None if dated else _dates_472(segment)
+                dates = None if dated else _DATES_472.get(segment)
                 if dates is not None:
                     start, end = dates
                     if end is not None and end < start:
@@ -714,5 +698,5 @@ def _line_done(has_sv1: bool, dated: bool, has_lin: bool, ctp: Segment | None) -
     if not (has_sv1 and dated):
         return False
     if has_lin and ctp is not None:
-        _quantity(ctp)
+        _QUANTITIES.get(ctp)
     return True
