@@ -56,9 +56,10 @@ def roundtrip(source: Path, destination: Path, *, edit: bool = False) -> int:
             _drive_corrected(corrected, item)
 
         while chunk := stream.read(CHUNK_SIZE):
-            for segment in tokenizer.feed(chunk):
-                for item in assembler.feed(segment):
-                    handle(item)
+            for segments in tokenizer.feed_pieces(chunk):
+                for segment in segments:
+                    for item in assembler.feed(segment):
+                        handle(item)
         tokenizer.close()
         for item in assembler.close():
             handle(item)

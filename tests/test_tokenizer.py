@@ -27,6 +27,7 @@ from x12_builders import (
 from edi_guard.errors import EdiGuardError, X12SyntaxError
 from edi_guard.x12 import Delimiters, Tokenizer, iter_segments
 from edi_guard.x12.segment import Segment
+from edi_guard.x12.tokenizer import PIECE_BYTES
 
 BOM = b"\xef\xbb\xbf"
 ONE_MIB = 1 << 20
@@ -115,6 +116,35 @@ def test_iter_segments_reads_a_stream_in_small_chunks(example_837p: bytes) -> No
                                   tokenizer=tokenizer))  # fmt: skip
     assert _signatures(streamed) == _signatures(read(example_837p).segments)
     assert tokenizer.trailing == b"\n\n\n"  # the example ends with its own line break
+
+
+# Many claims, so that the input spans several of feed_pieces's pieces; line breaks put a lead
+# on every segment, and a piece boundary falls inside segments and leads alike.
+LONG = make_837([ClaimSpec(f"PCN{index}", subscriber=f"S{index}") for index in range(120)],
+                line_end="\r\n")  # fmt: skip
+
+
+def test_feed_pieces_yields_what_feed_yields_for_the_whole_chunk() -> None:
+    assert len(LONG) > 3 * PIECE_BYTES
+    pieces = list(Tokenizer().feed_pieces(LONG))
+    assert len(pieces) == -(-len(LONG) // PIECE_BYTES)  # one list per piece, none merged
+    assert all(pieces[:-1])  # a piece of 8 KiB always completes some segment here
+    fed = [segment for piece in pieces for segment in piece]
+    assert _signatures(fed) == _signatures(read(LONG).segments)
+    _assert_offsets_point_into(LONG, fed)
+
+
+def test_feed_pieces_yields_each_segment_before_a_refusal_then_raises() -> None:
+    """A segment over the length limit in the third piece: what precedes it comes out."""
+    cut = LONG.index(b"~", 2 * PIECE_BYTES + 100) + 1
+    tokenizer = Tokenizer(max_segment_bytes=4 * PIECE_BYTES)
+    segments: list[Segment] = []
+    with pytest.raises(X12SyntaxError) as caught:
+        for piece in tokenizer.feed_pieces(LONG[:cut] + b"N" * (6 * PIECE_BYTES)):
+            segments += piece
+    assert "the segment length limit" in str(caught.value)
+    assert caught.value.offset == cut
+    assert _signatures(segments) == _signatures(read(LONG[:cut]).segments)
 
 
 def test_delimiters_are_none_between_interchanges() -> None:

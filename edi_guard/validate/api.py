@@ -25,7 +25,8 @@ def validate_chunks(
     feed_many = validator.feed_many
     try:
         for chunk in chunks:
-            feed_many(tokenizer.feed(chunk))
+            for segments in tokenizer.feed_pieces(chunk):
+                feed_many(segments)
         feed_many(tokenizer.close())
     except X12SyntaxError as error:
         validator.fail(error)
