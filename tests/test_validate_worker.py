@@ -170,6 +170,21 @@ def test_a_large_file_whole_capped_and_broken(large: Path, tmp_path: Path) -> No
         _compare([large], tmp_path / f"capped-{cap}", limits=capped)
 
 
+def test_an_element_over_the_cap_early_in_a_chunk_stops_both_readings_alike(
+    large: Path, tmp_path: Path
+) -> None:
+    """The pipeline feeds its tokenizer a chunk in pieces; so must the worker. An element over
+    the cap whose segment ends in the same chunk is refused while still open by a reader fed
+    in pieces, but only once complete, with the segments before it kept and the refusal put
+    off to the next chunk, by a reader fed whole chunks: the worker would then stop one
+    chunk later than the pipeline and be taken for one that read other bytes."""
+    data = large.read_bytes()
+    broken = tmp_path / "long-element.x12"
+    cut = data.index(b"~", 2 * CHUNK_SIZE + 1000) + 1
+    broken.write_bytes(data[:cut] + b"NTE*ADD*" + b"N" * 30_000 + b"~" + data[cut:])
+    _compare([broken], tmp_path / "runs", limits=Limits(max_element_bytes=20_000))
+
+
 def test_a_killed_worker_is_replaced_in_process(large: Path) -> None:
     here = StructureGate()
     expected = _gate_answers(here, large)

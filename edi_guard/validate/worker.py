@@ -149,15 +149,19 @@ def _validate(conn: Connection, job: Job) -> None:
         offset += len(chunk)
         read.update(chunk)
         check = read.digest()
+        found: list[tuple[int, Verdict]] = []
         try:
-            segments = tokenizer.feed(chunk)
+            # In the caller's pieces, not whole: a refusal then comes in the same chunk in
+            # both processes (an element over the cap is refused while still open by one fed
+            # in pieces, only once its segment is complete by one fed the whole chunk).
+            for segments in tokenizer.feed_pieces(chunk):
+                found += validator.feed_many_at(segments)
+                if segments:
+                    through = segments[-1].position
         except X12SyntaxError as error:
-            send(("chunk", len(chunk), check, through, []))
+            send(("chunk", len(chunk), check, through, _lights(found)))
             _end_broken(send, validator, error, through)
             return
-        found = validator.feed_many_at(segments)
-        if segments:
-            through = segments[-1].position
         send(("chunk", len(chunk), check, through, _lights(found)))
     try:
         segments = tokenizer.close()
