@@ -42,9 +42,10 @@ log = structlog.get_logger("edi_guard")
 
 CHUNK_SIZE = 1 << 18
 """Bytes read at a time: each chunk is hashed and announced to a validation worker, which
-holds a chunk's segments at once (about 12 bytes of objects per byte of input; 256 KiB keeps
-that near 3 MB, 1 MiB held 12 MB). Here the tokenizer is fed a chunk in smaller pieces
-(``Tokenizer.feed_pieces``), so that the segments being worked on stay in cache."""
+reads the same chunks. Both feed their tokenizer a chunk in the same smaller pieces
+(``Tokenizer.feed_pieces``), so that the segments being worked on stay in cache (a chunk's
+segments held at once take about 12 bytes of objects per byte of input) and a refusal comes
+in the same chunk in both."""
 
 
 @dataclass(frozen=True, slots=True)
