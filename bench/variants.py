@@ -127,6 +127,16 @@ def _edit() -> Body:
     return run
 
 
+def _edit_without_rules() -> Body:
+    roundtrip = _attribute("edi_guard.roundtrip", "roundtrip")
+
+    def run(path: Path) -> int:
+        with tempfile.TemporaryDirectory() as tmp:
+            return _size(roundtrip(path, Path(tmp) / "out.x12", edit=True, rules=False))
+
+    return run
+
+
 def _validate() -> Body:
     validate_file = _attribute("edi_guard.validate", "validate_file")
 
@@ -180,6 +190,7 @@ REGISTRY: tuple[Variant, ...] = (
     Variant("writer", "ours", _writer, "iter_segments -> SegmentWriter to a temp file"),
     Variant("roundtrip", "ours", _roundtrip, "roundtrip: read, assemble, write", 3),
     Variant("edit", "ours", _edit, "read, assemble, engine (every rule), write", 3),
+    Variant("edit-no-rules", "ours", _edit_without_rules, "edit with an empty registry", 3),
     Variant("validate", "ours", _validate, "edi_guard.validate.validate_file", 1),
     Variant("process", "ours", _process, "edi_guard.process: the whole fix", 1),
 )

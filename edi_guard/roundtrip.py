@@ -15,13 +15,15 @@ from edi_guard.pipeline import CHUNK_SIZE
 from edi_guard.policy import Policy
 
 
-def roundtrip(source: Path, destination: Path, *, edit: bool = False) -> int:
+def roundtrip(source: Path, destination: Path, *, edit: bool = False, rules: bool = True) -> int:
     """Read, assemble and write a file again: the streaming core without validation.
 
     With ``edit``, each claim also goes through the engine as ``fix`` runs it (the screen,
     then mapping and every rule for the claims it leaves, an in-memory history) and the
-    corrected claims are written as ``fix`` writes them. Used by the benchmark to price each
-    layer; returns the number of claims.
+    corrected claims are written as ``fix`` writes them. ``rules=False`` gives the engine an
+    empty registry: claims are screened, mapped, hashed and viewed, and no rule runs, so the
+    benchmark can price the rules (and what their findings cost the writer) by difference.
+    Used by the benchmark to price each layer; returns the number of claims.
     """
     from edi_guard.history import Hasher
     from edi_guard.history.memory import MemoryStore
@@ -30,7 +32,7 @@ def roundtrip(source: Path, destination: Path, *, edit: bool = False) -> int:
     from edi_guard.x12.tokenizer import Tokenizer
     from edi_guard.x12.writer import SegmentWriter
 
-    engine = Engine(REGISTRY, Policy.load(None), load_shipped())
+    engine = Engine(REGISTRY if rules else (), Policy.load(None), load_shipped())
     history = MemoryStore(Hasher(b"roundtrip"))
     beneficiary = history.hasher.beneficiary
     claims = 0
