@@ -107,34 +107,20 @@ def _writer() -> Body:
     return run
 
 
-def _roundtrip() -> Body:
-    roundtrip = _attribute("edi_guard.roundtrip", "roundtrip")
+def _roundtrip(**options: bool) -> Callable[[], Body]:
+    """A loader of ``edi_guard.roundtrip.roundtrip`` with ``options``: the core alone (none),
+    the engine (``edit=True``), the engine with an empty registry (and ``rules=False``)."""
 
-    def run(path: Path) -> int:
-        with tempfile.TemporaryDirectory() as tmp:
-            return _size(roundtrip(path, Path(tmp) / "out.x12"))
+    def load() -> Body:
+        roundtrip = _attribute("edi_guard.roundtrip", "roundtrip")
 
-    return run
+        def run(path: Path) -> int:
+            with tempfile.TemporaryDirectory() as tmp:
+                return _size(roundtrip(path, Path(tmp) / "out.x12", **options))
 
+        return run
 
-def _edit() -> Body:
-    roundtrip = _attribute("edi_guard.roundtrip", "roundtrip")
-
-    def run(path: Path) -> int:
-        with tempfile.TemporaryDirectory() as tmp:
-            return _size(roundtrip(path, Path(tmp) / "out.x12", edit=True))
-
-    return run
-
-
-def _edit_without_rules() -> Body:
-    roundtrip = _attribute("edi_guard.roundtrip", "roundtrip")
-
-    def run(path: Path) -> int:
-        with tempfile.TemporaryDirectory() as tmp:
-            return _size(roundtrip(path, Path(tmp) / "out.x12", edit=True, rules=False))
-
-    return run
+    return load
 
 
 def _validate() -> Body:
@@ -188,9 +174,15 @@ REGISTRY: tuple[Variant, ...] = (
     Variant("tokenizer+elements", "ours", _tokenizer_elements, "iter_segments, .elements"),
     Variant("assemble", "ours", _assemble, "iter_segments -> assemble (claim units)"),
     Variant("writer", "ours", _writer, "iter_segments -> SegmentWriter to a temp file"),
-    Variant("roundtrip", "ours", _roundtrip, "roundtrip: read, assemble, write", 3),
-    Variant("edit", "ours", _edit, "read, assemble, engine (every rule), write", 3),
-    Variant("edit-no-rules", "ours", _edit_without_rules, "edit with an empty registry", 3),
+    Variant("roundtrip", "ours", _roundtrip(), "roundtrip: read, assemble, write", 3),
+    Variant("edit", "ours", _roundtrip(edit=True), "read, assemble, engine (every rule), write", 3),
+    Variant(
+        "edit-no-rules",
+        "ours",
+        _roundtrip(edit=True, rules=False),
+        "edit with an empty registry",
+        3,
+    ),
     Variant("validate", "ours", _validate, "edi_guard.validate.validate_file", 1),
     Variant("process", "ours", _process, "edi_guard.process: the whole fix", 1),
 )
