@@ -1,6 +1,7 @@
 """Run one variant on one file in this (fresh) process; print its times and peak RSS as JSON.
 
     python bench/measure.py VARIANT PATH [--repeat N]
+    python bench/measure.py VARIANT PATH --serve    # 'run N' on stdin -> N runs' seconds
 
 The peak RSS is ``getrusage(RUSAGE_SELF).ru_maxrss`` at exit: interpreter and imports
 included. ``rss_loaded_kb`` is the resident size after the variant's imports and before its
@@ -15,7 +16,7 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from variants import BY_NAME
@@ -40,6 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("variant", choices=sorted(BY_NAME))
     parser.add_argument("path", type=Path)
     parser.add_argument("--repeat", type=int, default=None, help="default: the variant's own")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="after loading, answer each stdin line 'run N' with the seconds of N runs",
+    )
     args = parser.parse_args(argv)
     variant = BY_NAME[args.variant]
     # Logs as `edi-guard fix` writes them (JSON lines on stderr): priced in, and off stdout,
@@ -53,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps({"variant": variant.name, "status": "skipped", "note": str(exc)}))
         return SKIPPED
     loaded = resident_kb()
+    if args.serve:
+        return serve(body, args.path)
     seconds = []
     count = 0
     for _ in range(args.repeat or variant.repeat):
@@ -69,6 +77,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         "maxrss_kb": peak,
     }
     print(json.dumps(report))
+    return 0
+
+
+def serve(body: Callable[[Path], int], path: Path) -> int:
+    """For each line ``run N`` of stdin, run ``body`` N times and print the N times.
+
+    For a driver that alternates single runs between two such processes
+    (``engine_ratio.py``): each process stays loaded and warm, and two runs compared are
+    taken a fraction of a second apart instead of seconds.
+    """
+    print("ready", flush=True)
+    for line in sys.stdin:
+        runs = int(line.split()[-1]) if line.strip() else 1
+        seconds = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            body(path)
+            seconds.append(time.perf_counter() - start)
+        print(" ".join(f"{second:.6f}" for second in seconds), flush=True)
     return 0
 
 
