@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import random
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -15,10 +16,14 @@ from history_support import KEY, drop_database, store_url
 from edi_guard.errors import HistoryError
 from edi_guard.history.migrations import LATEST
 from edi_guard.history.store import (
+    ADD,
+    VOID_ACTION,
     HistoryStore,
     ImportedSession,
+    Pending,
     Reservation,
     open_store,
+    plan_confirm,
 )
 from edi_guard.rules.base import HistoryView, Session
 
@@ -367,3 +372,50 @@ def test_a_hold_that_fails_reports_its_own_error_and_leaves_the_store_usable(
         _reserve(store, "no-such-run", Reservation("c4", (D3,)), key="b2")
     store.confirm(run)
     assert _days(store, "b2") == [D3]
+
+
+def _plan_one_row_at_a_time(
+    rows: list[tuple[str, Pending]],
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, date]]]:
+    """plan_confirm's contract spelled out naively: rows in reservation order, a void taking
+    back every day its claim was given before it."""
+    days: list[tuple[str, str, date]] = []
+    voids: set[tuple[str, str]] = set()
+    for beneficiary, row in sorted(rows, key=lambda item: item[1].id):
+        if row.action == VOID_ACTION:
+            voids.add((beneficiary, row.claim))
+            days = [day for day in days if day[:2] != (beneficiary, row.claim)]
+        elif row.day is not None and (beneficiary, row.claim, row.day) not in days:
+            days.append((beneficiary, row.claim, row.day))
+    return sorted(voids), sorted(days)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_plan_confirm_applies_rows_in_reservation_order(seed: int) -> None:
+    chance = random.Random(seed)
+    rows = [
+        (
+            chance.choice(("b1", "b2", "b3")),
+            Pending(
+                id=number,
+                run_id="run",
+                set_index=0,
+                claim=chance.choice(("c1", "c2", "c3", "c4")),
+                day=None if chance.random() < 0.1 else date(2026, 1, chance.randint(1, 4)),
+                action=VOID_ACTION if chance.random() < 0.2 else ADD,
+            ),
+        )
+        for number in chance.sample(range(1, 1000), 30)
+    ]
+    assert plan_confirm(rows) == _plan_one_row_at_a_time(rows)
+
+
+def test_plan_confirm_keeps_days_added_after_a_void_of_the_same_claim() -> None:
+    day = date(2026, 3, 2)
+    rows = [
+        ("b", Pending(3, "run", 0, "c", day, ADD)),
+        ("b", Pending(1, "run", 0, "c", date(2026, 3, 1), ADD)),
+        ("b", Pending(2, "run", 0, "c", None, VOID_ACTION)),
+        ("other", Pending(4, "run", 0, "c", day, ADD)),
+    ]
+    assert plan_confirm(rows) == ([("b", "c")], [("b", "c", day), ("other", "c", day)])

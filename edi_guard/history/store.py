@@ -384,16 +384,21 @@ def plan_confirm(
     void removes what was committed and what the run added before it, not what it added after
     (a replacement under the same CLM01 keeps its new sessions).
     """
-    adds: dict[tuple[str, str, date], None] = {}
+    # Days added, by (beneficiary, claim): a void drops its claim's days in one step, so a set
+    # with many voids stays linear (scanning every add per void was quadratic).
+    adds: dict[tuple[str, str], dict[date, None]] = {}
     voids: dict[tuple[str, str], None] = {}
     for beneficiary, row in sorted(rows, key=lambda item: item[1].id):
+        claim = (beneficiary, row.claim)
         if row.action == VOID_ACTION:
-            voids[(beneficiary, row.claim)] = None
-            for key in [key for key in adds if key[0] == beneficiary and key[1] == row.claim]:
-                del adds[key]
+            voids[claim] = None
+            adds.pop(claim, None)
         elif row.day is not None:
-            adds[(beneficiary, row.claim, row.day)] = None
-    return sorted(voids), sorted(adds)
+            adds.setdefault(claim, {})[row.day] = None
+    added = [
+        (beneficiary, claim, day) for (beneficiary, claim), days in adds.items() for day in days
+    ]
+    return sorted(voids), sorted(added)
 
 
 class SnapshotView:
