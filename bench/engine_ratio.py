@@ -1,7 +1,7 @@
-"""The engine's cost against the streaming core's, measured in alternating rounds.
+"""The engine's cost against the streaming core's, measured in alternating turns.
 
-    python bench/engine_ratio.py                 # 10,000 claims, 60 alternating pairs
-    python bench/engine_ratio.py --pairs 100 --show-pairs
+    python bench/engine_ratio.py                 # 10,000 claims, 30 pairs of turns
+    python bench/engine_ratio.py --pairs 60 --runs 3 --show-pairs
     python bench/engine_ratio.py --rounds 10 --repeat 9   # the older, coarser rounds
 
 Issue 4's floor compares two variants of ``bench/run.py``: ``roundtrip`` (read -> assemble ->
@@ -10,10 +10,12 @@ takes 0.19 s one minute and 0.35 s the next, so one measurement of each, minutes
 say anything.
 
 By default two processes are started, one per variant (``measure.py --serve``: loaded once,
-warmed, then one timed run per request), and single runs alternate between them, the order
-swapped every pair (core then engine, engine then core) so that a drift of the machine's speed
-favours neither. A pair's two runs are a fraction of a second apart: its ratio compares the
-variants under the same conditions, and the spread over pairs shows what noise is left.
+warmed, then timed runs on request), and they take turns of ``--runs`` runs in a row (the
+turn's time is their median), the order swapped every pair (core then engine, engine then
+core) so that a drift of the machine's speed favours neither. A pair's two turns are about a
+second apart: its ratio compares the variants under the same conditions, and the spread over
+pairs shows what noise is left. (Turns of a single run are slower for both variants: the
+first run after the other process ran pays for what that process evicted.)
 
 With ``--rounds``, each round instead measures both variants back to back, each in its own
 process exactly as ``bench/run.py`` does (median of ``--repeat`` runs): the method of the
@@ -58,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 class _Server:
-    """A ``measure.py --serve`` process: one variant, loaded once, one run per request."""
+    """A ``measure.py --serve`` process: one variant, loaded once, runs on request."""
 
     def __init__(self, variant: str, path: Path) -> None:
         self.variant = variant

@@ -83,9 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(body: Callable[[Path], int], path: Path) -> int:
     """For each line ``run N`` of stdin, run ``body`` N times and print the N times.
 
-    For a driver that alternates single runs between two such processes
-    (``engine_ratio.py``): each process stays loaded and warm, and two runs compared are
-    taken a fraction of a second apart instead of seconds.
+    For a driver that alternates turns between two such processes (``engine_ratio.py``):
+    each process stays loaded and warm, and the two turns compared are taken about a second
+    apart instead of several.
     """
     print("ready", flush=True)
     for line in sys.stdin:

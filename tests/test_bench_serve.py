@@ -39,7 +39,7 @@ def test_serve_answers_each_request_with_as_many_times_as_runs_asked(tmp_path: P
     assert all(seconds > 0 for answer in answers for seconds in answer)
 
 
-def test_server_stops_with_a_message_when_the_variant_cannot_load(tmp_path: Path) -> None:
+def test_server_stops_with_a_message_when_a_run_fails(tmp_path: Path) -> None:
     missing = tmp_path / "missing.x12"
     server = engine_ratio._Server("roundtrip", _file(tmp_path))
     try:
