@@ -31,7 +31,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from run import BENCH, OUT, ensure_input, machine, measure
+from run import OUT, ensure_input, machine, measure, measure_command
 from variants import BY_NAME
 
 FLOOR = 0.5
@@ -65,7 +65,7 @@ class _Server:
     def __init__(self, variant: str, path: Path) -> None:
         self.variant = variant
         self._process = subprocess.Popen(
-            [sys.executable, str(BENCH / "measure.py"), variant, str(path), "--serve"],
+            measure_command(variant, path, "--serve"),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

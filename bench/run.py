@@ -85,8 +85,13 @@ def ensure_input(path: Path, *, claims: int | None, size_mb: float | None, seed:
     return claims
 
 
+def measure_command(variant: str, path: Path, *options: str) -> list[str]:
+    """The command that runs ``measure.py`` on one variant and file in a fresh process."""
+    return [sys.executable, str(BENCH / "measure.py"), variant, str(path), *options]
+
+
 def measure(variant: Variant, path: Path, repeat: int | None) -> Result:
-    command = [sys.executable, str(BENCH / "measure.py"), variant.name, str(path)]
+    command = measure_command(variant.name, path)
     if repeat is not None:
         command += ["--repeat", str(repeat)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
